@@ -1,0 +1,37 @@
+# List the recipes.
+default:
+    @just --list
+
+# Run the whole test suite (what CI runs).
+test:
+    cargo test
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Lint with clippy, warnings as errors.
+lint:
+    cargo clippy --all-targets -- -D warnings
+
+# Regenerate docs/passes/*.md from the pass doc comments.
+docs:
+    UPDATE_DOCS=1 cargo test --test docs
+
+# Accept changed insta snapshots.
+review:
+    cargo insta review
+
+# Rebuild the end-to-end fixtures with Debian's emcc 3.1.6 (apt-get install -y emscripten node-acorn).
+regen-e2e:
+    fixtures/e2e/regen.sh
+
+# Show what growsafe does to the bundled example.
+example:
+    cargo run --quiet -- fix --diff examples/glue.js
+
+# Everything CI checks.
+ready:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+    cargo test

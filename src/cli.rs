@@ -1,0 +1,331 @@
+//! The command line: `growsafe fix`, `check`, `passes`, `explain`.
+//!
+//! Exit codes: 0 clean or fixed; 1 findings (`check`), changes pending (`fix --check`/`--diff`)
+//! or an unmet `--require`; 2 usage, I/O or parse errors. One file's error never stops the
+//! others. This module and [`crate::report`] are the only places that print.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report;
+use crate::{CheckOutput, FixOutput, HeapStyle, Lang, Options, PassId, RemarkKind, check_source, fix_source};
+
+/// Make Emscripten glue safe under WebAssembly memory growth.
+#[derive(Debug, Parser)]
+#[command(name = "growsafe", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Rewrite files in place so heap views and Asyncify survive memory growth.
+    Fix(FixArgs),
+    /// Report hazards without changing anything (exit 1 if there are any).
+    Check(CheckArgs),
+    /// List the passes.
+    Passes,
+    /// Print a pass's documentation.
+    Explain {
+        /// The pass, e.g. `heap-snapshot`.
+        pass: PassId,
+    },
+}
+
+#[derive(Debug, Args)]
+struct PassArgs {
+    /// How snapshotted views are rewritten.
+    #[arg(long, value_enum, default_value_t = StyleArg::Getter)]
+    heap_style: StyleArg,
+    /// Run only these passes (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "PASS")]
+    select: Vec<PassId>,
+    /// Skip these passes (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "PASS")]
+    ignore: Vec<PassId>,
+}
+
+impl PassArgs {
+    fn options(&self) -> Options {
+        Options {
+            heap_style: match self.heap_style {
+                StyleArg::Getter => HeapStyle::Getter,
+                StyleArg::Accessor => HeapStyle::Accessor,
+                StyleArg::Proxy => HeapStyle::Proxy,
+            },
+            select: (!self.select.is_empty()).then(|| self.select.clone()),
+            ignore: self.ignore.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StyleArg {
+    /// `get HEAP16() { return HEAP16; }` (interface unchanged)
+    Getter,
+    /// `HEAP16: { get(offset) {…}, set(offset, value) {…} }`
+    Accessor,
+    /// A Proxy forwarding to the current view (opt-in, slower)
+    Proxy,
+}
+
+#[derive(Debug, Args)]
+struct FixArgs {
+    /// Files to fix; `-` reads standard input and writes standard output.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Write the result here instead of in place (one input only).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Write nothing; exit 1 if anything would change.
+    #[arg(long, conflicts_with = "diff")]
+    check: bool,
+    /// Print a unified diff of the changes; write nothing; exit 1 if anything would change.
+    #[arg(long)]
+    diff: bool,
+    /// Exit 1 unless each of these passes applied or found the file already fixed, with no
+    /// hazard of that pass left (guards a build against glue growsafe no longer recognises).
+    #[arg(long, value_delimiter = ',', value_name = "PASS")]
+    require: Vec<PassId>,
+    /// Say nothing on standard error about what changed.
+    #[arg(short, long)]
+    quiet: bool,
+    /// The language of standard input (by extension: `x.ts`).
+    #[arg(long, value_name = "NAME", default_value = "stdin.js")]
+    stdin_filename: PathBuf,
+    #[command(flatten)]
+    passes: PassArgs,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Files to check; `-` reads standard input.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = report::Format::Human)]
+    format: report::Format,
+    /// The language and name of standard input.
+    #[arg(long, value_name = "NAME", default_value = "stdin.js")]
+    stdin_filename: PathBuf,
+    #[command(flatten)]
+    passes: PassArgs,
+}
+
+/// Runs the CLI on `args` (including the program name) and returns the exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("growsafe: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Fix(args) => fix(&args),
+        Command::Check(args) => check(&args),
+        Command::Passes => {
+            let mut out = io::stdout().lock();
+            for pass in PassId::ALL {
+                let meta = pass.meta();
+                let fix = match meta.fix {
+                    crate::passes::FixAvailability::Always => "fix",
+                    crate::passes::FixAvailability::Sometimes => "fix sometimes",
+                };
+                writeln!(out, "{:<22} {:<14} {}", meta.name, format!("[{fix}]"), meta.summary)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { pass } => {
+            io::stdout().lock().write_all(pass.meta().docs.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// An input: a path, or standard input under a display name.
+struct Input {
+    path: Option<PathBuf>,
+    name: String,
+    lang: Lang,
+}
+
+fn inputs(paths: &[PathBuf], stdin_filename: &Path) -> Result<Vec<Input>> {
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("`-` (standard input) may be given only once");
+    }
+    Ok(paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                Input { path: None, name: stdin_filename.display().to_string(), lang: Lang::from_path(stdin_filename) }
+            } else {
+                Input { path: Some(p.clone()), name: p.display().to_string(), lang: Lang::from_path(p) }
+            }
+        })
+        .collect())
+}
+
+fn read(input: &Input) -> Result<String> {
+    let bytes = match &input.path {
+        Some(path) => std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?,
+        None => {
+            let mut bytes = Vec::new();
+            io::stdin().lock().read_to_end(&mut bytes).context("cannot read standard input")?;
+            bytes
+        }
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!("`{}` is not UTF-8 text (invalid byte at offset {})", input.name, e.utf8_error().valid_up_to())
+    })
+}
+
+fn check(args: &CheckArgs) -> Result<ExitCode> {
+    let options = args.passes.options();
+    let mut errored = false;
+    let mut results: Vec<(String, String, CheckOutput)> = Vec::new();
+    for input in inputs(&args.paths, &args.stdin_filename)? {
+        let outcome = read(&input).and_then(|text| {
+            let out = check_source(&text, input.lang, &options).map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
+            Ok((text, out))
+        });
+        match outcome {
+            Ok((text, out)) => results.push((input.name, text, out)),
+            Err(e) => {
+                eprintln!("growsafe: error: {e:#}");
+                errored = true;
+            }
+        }
+    }
+    let findings = report::print_check(&results, args.format)?;
+    Ok(ExitCode::from(if errored {
+        2
+    } else if findings > 0 {
+        1
+    } else {
+        0
+    }))
+}
+
+fn fix(args: &FixArgs) -> Result<ExitCode> {
+    let options = args.passes.options();
+    let inputs = inputs(&args.paths, &args.stdin_filename)?;
+    if args.output.is_some() && inputs.len() != 1 {
+        bail!("`-o/--output` takes exactly one input");
+    }
+    let mut errored = false;
+    let mut pending = false;
+    let mut unmet = false;
+    for input in &inputs {
+        match fix_one(args, &options, input) {
+            Ok(outcome) => {
+                pending |= outcome.changed;
+                unmet |= outcome.unmet;
+            }
+            Err(e) => {
+                eprintln!("growsafe: error: {e:#}");
+                errored = true;
+            }
+        }
+    }
+    Ok(ExitCode::from(if errored {
+        2
+    } else if unmet || ((args.check || args.diff) && pending) {
+        1
+    } else {
+        0
+    }))
+}
+
+struct Outcome {
+    changed: bool,
+    unmet: bool,
+}
+
+fn fix_one(args: &FixArgs, options: &Options, input: &Input) -> Result<Outcome> {
+    let text = read(input)?;
+    let out = fix_source(&text, input.lang, options).map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
+    let unmet = unmet_requirements(args, &out);
+    if !args.quiet {
+        report::print_fix_summary(&input.name, &out, args.check || args.diff)?;
+    }
+    for pass in &unmet {
+        eprintln!(
+            "growsafe: {}: required pass `{pass}` neither applied nor found the file already fixed",
+            input.name
+        );
+    }
+    if args.diff {
+        if out.changed {
+            report::print_diff(&input.name, &text, &out.text)?;
+        }
+    } else if !args.check {
+        match (&args.output, &input.path) {
+            (Some(output), _) => write_atomic(output, out.text.as_bytes(), input.path.as_deref())?,
+            (None, None) => io::stdout().lock().write_all(out.text.as_bytes()).context("cannot write standard output")?,
+            (None, Some(path)) if out.changed => write_atomic(path, out.text.as_bytes(), Some(path))?,
+            (None, Some(_)) => {}
+        }
+    }
+    Ok(Outcome { changed: out.changed, unmet: !unmet.is_empty() })
+}
+
+/// The required passes that neither applied nor found their hazard already fixed, or that left
+/// a hazard without a fix.
+fn unmet_requirements(args: &FixArgs, out: &FixOutput) -> Vec<PassId> {
+    args.require
+        .iter()
+        .copied()
+        .filter(|pass| {
+            let applied = out.applied.iter().any(|a| a.pass == *pass);
+            let already = out.remaining.remarks.iter().any(|r| r.pass == *pass && r.kind == RemarkKind::AlreadyFixed);
+            let left = out.remaining.findings.iter().any(|f| f.pass == *pass);
+            !(applied || already) || left
+        })
+        .collect()
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file in the same directory, synced,
+/// given the original's permissions, then renamed over it. A symlink's target is replaced.
+fn write_atomic(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()> {
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(_) => path.to_path_buf(),
+    };
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".growsafe-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("cannot write `{}`", tmp.path().display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("cannot sync `{}`", tmp.path().display()))?;
+    let permissions = like
+        .and_then(|p| std::fs::metadata(p).ok())
+        .or_else(|| std::fs::metadata(&target).ok())
+        .map(|m| m.permissions());
+    if let Some(permissions) = permissions {
+        tmp.as_file().set_permissions(permissions).with_context(|| format!("cannot set permissions on `{}`", tmp.path().display()))?;
+    }
+    tmp.persist(&target).map_err(|e| e.error).with_context(|| format!("cannot replace `{}`", target.display()))?;
+    Ok(())
+}

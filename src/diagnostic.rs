@@ -1,0 +1,177 @@
+//! What a pass reports: [`Finding`]s (hazards, possibly with a fix) and [`Remark`]s
+//! (informational: "already fixed", "left alone because …"), located by [`TextRange`].
+
+use serde::Serialize;
+
+use crate::fix::Fix;
+use crate::passes::PassId;
+
+/// A half-open byte range `[start, end)` into a file's body (the text after any BOM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct TextRange {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl TextRange {
+    /// A range; `start <= end`.
+    #[must_use]
+    pub fn new(start: u32, end: u32) -> Self {
+        debug_assert!(start <= end, "inverted range {start}..{end}");
+        TextRange { start, end }
+    }
+
+    /// An empty range at `at`, the place of an insertion.
+    #[must_use]
+    pub fn empty(at: u32) -> Self {
+        TextRange { start: at, end: at }
+    }
+
+    /// As a `usize` range for slicing.
+    #[must_use]
+    pub fn as_usize(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// Whether the two ranges overlap or touch.
+    #[must_use]
+    pub fn touches(self, other: TextRange) -> bool {
+        self.start <= other.end && other.start <= self.end
+    }
+}
+
+/// A hazard a pass found.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The pass that found it.
+    pub pass: PassId,
+    /// The offending code.
+    pub range: TextRange,
+    /// One line saying what goes stale and why (code in backticks, no trailing period).
+    pub message: String,
+    /// The fix, when growsafe can make one safely.
+    pub fix: Option<Fix>,
+    /// Why there is no fix, when there is none.
+    pub no_fix_reason: Option<String>,
+}
+
+impl Finding {
+    /// A finding that carries a fix.
+    #[must_use]
+    pub fn fixable(pass: PassId, range: TextRange, message: impl Into<String>, fix: Fix) -> Self {
+        Finding { pass, range, message: message.into(), fix: Some(fix), no_fix_reason: None }
+    }
+
+    /// A finding growsafe cannot fix, with the reason.
+    #[must_use]
+    pub fn unfixable(pass: PassId, range: TextRange, message: impl Into<String>, reason: impl Into<String>) -> Self {
+        Finding { pass, range, message: message.into(), fix: None, no_fix_reason: Some(reason.into()) }
+    }
+}
+
+/// What kind of remark a pass made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RemarkKind {
+    /// The hazard's code is present and already patched (by growsafe or by hand).
+    AlreadyFixed,
+    /// The code is deliberately left alone (for example a JSPI build).
+    LeftAlone,
+    /// A fix was made in a weaker form than asked for (for example getters instead of accessors).
+    Fallback,
+}
+
+/// An informational observation: not a hazard, but worth telling the user.
+#[derive(Debug, Clone)]
+pub struct Remark {
+    /// The pass that made it.
+    pub pass: PassId,
+    /// What kind of remark.
+    pub kind: RemarkKind,
+    /// Where, if it is about one place.
+    pub range: Option<TextRange>,
+    /// One line.
+    pub message: String,
+}
+
+/// Everything the passes said about one version of a file.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// Hazards, in source order.
+    pub findings: Vec<Finding>,
+    /// Remarks, in source order.
+    pub remarks: Vec<Remark>,
+}
+
+/// Maps byte offsets to 1-based lines and 1-based UTF-16 columns (what editors, LSP and SARIF count).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text` (`\n`, `\r\n` and lone `\r` end a line).
+    #[must_use]
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(to_u32(i + 1)),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(to_u32(i + 1)),
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { starts }
+    }
+
+    /// Line (1-based) and UTF-16 column (1-based) of `offset` in `text`.
+    #[must_use]
+    pub fn line_col(&self, text: &str, offset: u32) -> (u32, u32) {
+        let offset = offset.min(to_u32(text.len()));
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line] as usize;
+        let mut end = offset as usize;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col: usize = text[start..end].chars().map(char::len_utf16).sum();
+        (to_u32(line + 1), to_u32(col + 1))
+    }
+
+    /// The byte offset where the 1-based `line` starts.
+    #[must_use]
+    pub fn line_start(&self, line: u32) -> Option<u32> {
+        self.starts.get((line as usize).checked_sub(1)?).copied()
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("growsafe handles files under 4 GiB")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_utf16_units() {
+        let text = "a\r\nvar s = \"é€😀\"; x\rlast";
+        let index = LineIndex::new(text);
+        let x = u32::try_from(text.find('x').unwrap()).unwrap();
+        // `var s = "` is 9 units, é € are 1 each, 😀 is 2, then `"; ` is 3.
+        assert_eq!(index.line_col(text, x), (2, 17));
+        let last = u32::try_from(text.find("last").unwrap()).unwrap();
+        assert_eq!(index.line_col(text, last), (3, 1));
+    }
+
+    #[test]
+    fn touching_ranges_overlap() {
+        assert!(TextRange::new(0, 2).touches(TextRange::empty(2)));
+        assert!(!TextRange::new(0, 2).touches(TextRange::new(3, 4)));
+    }
+}

@@ -1,0 +1,504 @@
+//! ## What it does
+//! Finds stock Asyncify runtimes, whose `Asyncify.handleSleep` calls `Asyncify.allocateData()`
+//! (a `_malloc` of the data header plus `Asyncify.StackSize` bytes) on every unwind and
+//! `_free(Asyncify.currData)` on every rewind, and makes them allocate one block per `Asyncify`
+//! object and reuse it. It recognises every printed form of that runtime Emscripten emits before
+//! Closure: 3.1.6's one-line `allocateData:function(){…}`, method shorthand (3.1.45+),
+//! whitespace-minified `-O2`/`-O3` output, and prettier-formatted glue.
+//!
+//! ## Why is this bad?
+//! The per-sleep `_malloc` can grow WebAssembly memory. Growth replaces Emscripten's heap views,
+//! so any view that JavaScript took before the sleep (in an `EM_ASYNC_JS` body, a
+//! `handleSleep`/`handleAsync` callback, or a library function that sleeps) is detached by the
+//! time it is used: reads give 0 and writes are silently lost. Emscripten's own source marks the
+//! spot with `// TODO: reuse, don't alloc/free every sleep`; WordPress Playground hit it as
+//! corrupted PHP state at low `INITIAL_MEMORY`.
+//!
+//! ## Example
+//! ```js
+//! Asyncify.state = Asyncify.State.Unwinding;
+//! Asyncify.currData = Asyncify.allocateData();
+//! // … and on rewind:
+//! _free(Asyncify.currData);
+//! Asyncify.currData = null;
+//! ```
+//!
+//! Use instead (what growsafe writes; helper bodies abridged):
+//! ```js
+//! growsafeCache: { block: 0, size: 0, busy: false, reserving: false },
+//! growsafeReserve: function() { /* malloc one block while idle */ },
+//! growsafeTake: function() { /* reuse it, rewriting header and rewind id; else allocateData() */ },
+//! growsafeRelease: function(ptr) { /* mark it free; _free any other block */ },
+//! // handleSleep, before `startAsync` runs:
+//! Asyncify.growsafeReserve();
+//! // at unwind:
+//! Asyncify.currData = Asyncify.growsafeTake();
+//! // at rewind:
+//! Asyncify.growsafeRelease(Asyncify.currData);
+//! Asyncify.currData = null;
+//! ```
+//! The block is allocated at the start of the sleeping call's `handleSleep`, before
+//! `startAsync` is invoked, so the first sleep cannot grow memory after user code in the
+//! callback has taken a view; later sleeps allocate nothing. On every sleep the header and the
+//! rewind id are rewritten (`setDataHeader`, `setDataRewindFunc`). If `Asyncify.StackSize`
+//! changed at runtime, the block is reallocated at the size now asked for. If a sleep starts
+//! while the cached block is still in use (fibers, an export called while paused), that sleep
+//! falls back to a fresh `Asyncify.allocateData()`, freed on its rewind as before.
+//! `Asyncify.currData` is still set to `null` after the rewind, which `ccall` and embind test.
+//!
+//! JSPI builds (`WebAssembly.Suspending`, `WebAssembly.promising`, `suspending:` options,
+//! `WebAssembly.Suspender`) have no per-sleep allocation and are left alone with a note, even the
+//! early ones that still contain `allocateData`. Glue that is already patched (php-wasm's
+//! `Asyncify._cachedData`, or growsafe's own output) is left byte-identical. An Asyncify runtime
+//! whose anchors cannot all be matched (for example after Closure renamed it) is reported
+//! without a fix, naming what is missing.
+//!
+//! ## Fix safety
+//! Safe. The cached block is only handed out while no sleep holds it, and Asyncify never reads
+//! a block after its rewind, so reuse is indistinguishable from a fresh allocation, apart from
+//! the allocation no longer happening mid-sleep. A view taken in an import *before* it calls
+//! `handleSleep` for the very first time can still be detached by that first reservation; views
+//! taken inside the sleep callback are always safe.
+//!
+//! ## References
+//! - emscripten-core/emscripten#21108, "Asyncify memory growth within handleAsync()"
+//! - WordPress Playground #3317, "Fix two WASM memory growth bugs" (bug 2)
+//! - Emscripten `ASYNCIFY_STACK_SIZE`: <https://emscripten.org/docs/tools_reference/settings_reference.html#asyncify-stack-size>
+
+use swc_common::{Span, Spanned};
+use swc_ecma_ast::{
+    AssignTarget, BinaryOp, BlockStmt, CallExpr, Callee, Expr, Function, Lit, MemberExpr, NewExpr, ObjectLit, Pat, Prop,
+    PropName, PropOrSpread, SimpleAssignTarget, Stmt, VarDeclarator,
+};
+use swc_ecma_visit::{Visit, VisitWith};
+
+use super::{Context, PassId, member_prop_name};
+use crate::diagnostic::{Analysis, Finding, Remark, RemarkKind};
+use crate::fix::{Edit, Fix};
+use crate::style::Style;
+
+// asyncify-sleep-alloc
+pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
+    let mut scan = Scan::default();
+    cx.parsed.program.visit_with(&mut scan);
+    // JSPI suspends the wasm stack itself: there is no per-sleep allocation to cache.
+    if let Some(marker) = scan.jspi {
+        if scan.has_object || scan.invalid_state.is_some() {
+            out.remarks.push(Remark {
+                pass: PassId::AsyncifySleepAlloc,
+                kind: RemarkKind::LeftAlone,
+                range: Some(cx.range(marker)),
+                message: "JSPI build: Asyncify data blocks are not used, nothing to cache".to_owned(),
+            });
+        }
+        return;
+    }
+    if !scan.has_object {
+        // A runtime whose names Closure renamed still says `invalid state: `.
+        if let (Some(state), true) = (scan.invalid_state, scan.mentions_asyncify_export) {
+            out.findings.push(Finding::unfixable(
+                PassId::AsyncifySleepAlloc,
+                cx.range(state),
+                "Asyncify runtime allocates a data block on every sleep, which can grow memory mid-sleep",
+                "the `Asyncify` object's names are renamed (Closure?); growsafe cannot match `allocateData`/`handleSleep` safely",
+            ));
+        }
+        return;
+    }
+    cx.parsed.program.visit_with(&mut Runtimes { cx, out });
+}
+
+/// Checks one `Asyncify = { … }` object.
+fn runtime(cx: &Context<'_>, object: &ObjectLit, out: &mut Analysis) {
+    let entry = |name: &str| object_entry(object, name);
+    // Only a mode-1 runtime with `handleSleep` is of interest.
+    let Some((_, handle_sleep)) = entry("handleSleep") else { return };
+    // 3.1.24+ JSPI objects have no data block at all.
+    let Some((allocate_prop, allocate)) = entry("allocateData") else { return };
+    if entry("growsafeTake").is_some() || mentions_member(handle_sleep, "_cachedData") {
+        out.remarks.push(Remark {
+            pass: PassId::AsyncifySleepAlloc,
+            kind: RemarkKind::AlreadyFixed,
+            range: Some(cx.range(allocate_prop.span())),
+            message: "Asyncify already reuses its data block".to_owned(),
+        });
+        return;
+    }
+    let range = cx.range(allocate_prop.span());
+    let message = "`Asyncify.handleSleep` mallocs a data block on every sleep, which can grow memory mid-sleep";
+    match plan(cx, object, allocate_prop, allocate, handle_sleep) {
+        Ok(fix) => out.findings.push(Finding::fixable(PassId::AsyncifySleepAlloc, range, message, fix)),
+        Err(missing) => out.findings.push(Finding::unfixable(
+            PassId::AsyncifySleepAlloc,
+            range,
+            message,
+            format!("growsafe could not match this Asyncify runtime: {missing}"),
+        )),
+    }
+}
+
+/// The anchors of a stock runtime, turned into edits; `Err` names the missing anchor.
+fn plan(cx: &Context<'_>, object: &ObjectLit, allocate_prop: &Prop, allocate: &Function, handle_sleep: &Function) -> Result<Fix, String> {
+    for helper in ["setDataHeader", "setDataRewindFunc"] {
+        if object_entry(object, helper).is_none() {
+            return Err(format!("`Asyncify.{helper}` is missing"));
+        }
+    }
+    let (malloc, header) = allocation(cx, allocate).ok_or("`allocateData` does not call `malloc(HEADER + Asyncify.StackSize)`")?;
+    let mut anchors = Anchors::default();
+    handle_sleep.visit_with(&mut anchors);
+    let take = anchors.allocate_call.ok_or("`handleSleep` does not assign `Asyncify.currData = Asyncify.allocateData()`")?;
+    let (free_call, free) = anchors.free_call.ok_or("`handleSleep` does not `free(Asyncify.currData)` before `Asyncify.currData = null`")?;
+    let normal = anchors.normal_branch.ok_or("`handleSleep` has no `if (Asyncify.state === Asyncify.State.Normal) { … }` branch")?;
+    let free = cx.slice(free).to_owned();
+
+    let compact = cx.style.compact;
+    let sleep_start = cx.range(normal);
+    let reserve_call = if compact {
+        "Asyncify.growsafeReserve();".to_owned()
+    } else {
+        format!("Asyncify.growsafeReserve();{}{}", cx.style.newline, Style::indent_at(cx.text, sleep_start.start))
+    };
+    let helpers = helpers(cx, allocate_prop, &malloc, &free, &header);
+    Ok(Fix::safe(
+        "Allocate the Asyncify data block once and reuse it for every sleep",
+        vec![
+            Edit::insert_at(cx.range(allocate_prop.span()).start, helpers),
+            Edit::insert_at(sleep_start.start, reserve_call),
+            Edit::replace(cx.range(take), "Asyncify.growsafeTake()"),
+            Edit::replace(cx.range(free_call), "Asyncify.growsafeRelease(Asyncify.currData)"),
+        ],
+    ))
+}
+
+/// The helper entries inserted before `allocateData`, in the object's own style.
+fn helpers(cx: &Context<'_>, allocate_prop: &Prop, malloc: &str, free: &str, header: &str) -> String {
+    let body_reserve = [
+        "var cache = Asyncify.growsafeCache;".to_owned(),
+        "if (Asyncify.currData || cache.busy || cache.reserving) return;".to_owned(),
+        "if (cache.block && cache.size === Asyncify.StackSize) return;".to_owned(),
+        "cache.reserving = true;".to_owned(),
+        "try {".to_owned(),
+        format!("\tif (cache.block) {free}(cache.block);"),
+        "\tcache.block = 0;".to_owned(),
+        format!("\tcache.block = {malloc}({header} + Asyncify.StackSize);"),
+        "\tcache.size = Asyncify.StackSize;".to_owned(),
+        "} finally {".to_owned(),
+        "\tcache.reserving = false;".to_owned(),
+        "}".to_owned(),
+    ];
+    let body_take = [
+        "var cache = Asyncify.growsafeCache, ptr = cache.block;".to_owned(),
+        "if (!ptr || cache.busy || cache.size !== Asyncify.StackSize) return Asyncify.allocateData();".to_owned(),
+        "cache.busy = true;".to_owned(),
+        format!("Asyncify.setDataHeader(ptr, ptr + {header}, Asyncify.StackSize);"),
+        "Asyncify.setDataRewindFunc(ptr);".to_owned(),
+        "return ptr;".to_owned(),
+    ];
+    let body_release = [
+        "var cache = Asyncify.growsafeCache;".to_owned(),
+        "if (ptr && ptr === cache.block) cache.busy = false;".to_owned(),
+        format!("else {free}(ptr);"),
+    ];
+    let cache = "growsafeCache: {block: 0, size: 0, busy: false, reserving: false}";
+    let shorthand = matches!(allocate_prop, Prop::Method(_));
+    let head = |name: &str, params: &str| {
+        if shorthand { format!("{name}({params}) {{") } else { format!("{name}: function({params}) {{") }
+    };
+    if cx.style.compact {
+        let join = |lines: &[String]| minify(&lines.join(""));
+        let head = |name: &str, params: &str| minify(&head(name, params));
+        return format!(
+            "{},{}{}}},{}{}}},{}{}}},",
+            minify(cache),
+            head("growsafeReserve", ""),
+            join(&body_reserve),
+            head("growsafeTake", ""),
+            join(&body_take),
+            head("growsafeRelease", "ptr"),
+            join(&body_release),
+        );
+    }
+    let text = cx.text;
+    let key_start = cx.range(allocate_prop.span()).start;
+    let nl = cx.style.newline;
+    let unit = &cx.style.indent_unit;
+    // 3.1.6 joins entries as `},allocateData:function() {`; 3.1.45+ puts each on its own line.
+    let own_line = Style::starts_line(text, key_start);
+    let close_indent = closing_indent(cx, allocate_prop);
+    let entry_sep = if own_line { format!(",{nl}{}", Style::indent_at(text, key_start)) } else { ",".to_owned() };
+    let body_indent = format!("{close_indent}{unit}");
+    let body = |lines: &[String]| {
+        lines.iter().map(|l| format!("{nl}{body_indent}{}", l.replace('\t', unit))).collect::<String>()
+    };
+    let mut out = String::new();
+    out.push_str("// growsafe: one Asyncify data block, reused by every sleep (see `growsafe explain asyncify-sleep-alloc`).");
+    out.push_str(&format!("{nl}{}", if own_line { Style::indent_at(text, key_start).to_owned() } else { close_indent.clone() }));
+    out.push_str(cache);
+    for (name, params, lines) in
+        [("growsafeReserve", "", &body_reserve[..]), ("growsafeTake", "", &body_take[..]), ("growsafeRelease", "ptr", &body_release[..])]
+    {
+        out.push_str(&entry_sep);
+        out.push_str(&head(name, params));
+        out.push_str(&body(lines));
+        out.push_str(&format!("{nl}{close_indent}}}"));
+    }
+    out.push_str(&entry_sep);
+    out
+}
+
+/// The indentation of the line holding the closing brace of `allocateData`'s function.
+fn closing_indent(cx: &Context<'_>, prop: &Prop) -> String {
+    let end = cx.range(prop.span()).end.saturating_sub(1);
+    Style::indent_at(cx.text, end).to_owned()
+}
+
+/// Drops the optional spaces of the fixed helper text (it contains no strings or regexes).
+fn minify(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let chars: Vec<char> = code.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' || c == '\t' {
+            let prev = out.chars().last();
+            let next = chars.get(i + 1).copied();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+            if word(prev) && word(next) {
+                out.push(' ');
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `(malloc callee, header size)` from `var ptr = _malloc(12 + Asyncify.StackSize)`.
+fn allocation(cx: &Context<'_>, allocate: &Function) -> Option<(String, String)> {
+    struct Finder<'a, 'cx> {
+        cx: &'a Context<'cx>,
+        found: Option<(String, String)>,
+    }
+    impl Visit for Finder<'_, '_> {
+        fn visit_call_expr(&mut self, call: &CallExpr) {
+            if self.found.is_none()
+                && let Callee::Expr(callee) = &call.callee
+                && let [arg] = call.args.as_slice()
+                && let Expr::Bin(bin) = &*arg.expr
+                && bin.op == BinaryOp::Add
+            {
+                let header = match (&*bin.left, &*bin.right) {
+                    (Expr::Lit(Lit::Num(n)), other) | (other, Expr::Lit(Lit::Num(n))) if is_stack_size(other) => Some(n),
+                    _ => None,
+                };
+                if let Some(header) = header {
+                    self.found = Some((self.cx.slice(callee.span()).to_owned(), self.cx.slice(header.span).to_owned()));
+                }
+            }
+            call.visit_children_with(self);
+        }
+    }
+    let mut finder = Finder { cx, found: None };
+    allocate.visit_with(&mut finder);
+    finder.found
+}
+
+fn is_stack_size(expr: &Expr) -> bool {
+    is_asyncify_member(expr, "StackSize")
+}
+
+/// `Asyncify.<name>`.
+fn is_asyncify_member(expr: &Expr, name: &str) -> bool {
+    matches!(expr, Expr::Member(MemberExpr { obj, prop, .. })
+        if matches!(&**obj, Expr::Ident(i) if &*i.sym == "Asyncify") && member_prop_name(prop) == Some(name))
+}
+
+/// The anchors inside `handleSleep`.
+#[derive(Default)]
+struct Anchors {
+    /// `Asyncify.allocateData()` in `Asyncify.currData = Asyncify.allocateData()`.
+    allocate_call: Option<Span>,
+    /// The `free(Asyncify.currData)` call and its callee, when the next statement nulls `currData`.
+    free_call: Option<(Span, Span)>,
+    /// The first statement of the `state === Normal` branch.
+    normal_branch: Option<Span>,
+}
+
+impl Visit for Anchors {
+    fn visit_assign_expr(&mut self, assign: &swc_ecma_ast::AssignExpr) {
+        if let AssignTarget::Simple(SimpleAssignTarget::Member(target)) = &assign.left
+            && is_asyncify_member(&Expr::Member(target.clone()), "currData")
+            && let Expr::Call(call) = &*assign.right
+            && let Callee::Expr(callee) = &call.callee
+            && is_asyncify_member(callee, "allocateData")
+        {
+            self.allocate_call = Some(call.span);
+        }
+        assign.visit_children_with(self);
+    }
+
+    fn visit_if_stmt(&mut self, stmt: &swc_ecma_ast::IfStmt) {
+        if self.normal_branch.is_none()
+            && let Expr::Bin(test) = &*stmt.test
+            && matches!(test.op, BinaryOp::EqEqEq | BinaryOp::EqEq)
+            && is_asyncify_member(&test.left, "state")
+            && matches!(&*test.right, Expr::Member(m) if member_prop_name(&m.prop) == Some("Normal"))
+            && let Stmt::Block(BlockStmt { stmts, .. }) = &*stmt.cons
+            && let Some(first) = stmts.first()
+        {
+            self.normal_branch = Some(first.span());
+        }
+        stmt.visit_children_with(self);
+    }
+
+    fn visit_stmts(&mut self, stmts: &[Stmt]) {
+        for pair in stmts.windows(2) {
+            if let (Stmt::Expr(free), Stmt::Expr(null)) = (&pair[0], &pair[1])
+                && let Expr::Call(call) = &*free.expr
+                && let Callee::Expr(callee) = &call.callee
+                && let [arg] = call.args.as_slice()
+                && is_asyncify_member(&arg.expr, "currData")
+                && let Expr::Assign(assign) = &*null.expr
+                && let AssignTarget::Simple(SimpleAssignTarget::Member(target)) = &assign.left
+                && is_asyncify_member(&Expr::Member(target.clone()), "currData")
+                && matches!(&*assign.right, Expr::Lit(Lit::Null(_)))
+            {
+                self.free_call = Some((call.span, callee.span()));
+            }
+        }
+        for stmt in stmts {
+            stmt.visit_with(self);
+        }
+    }
+}
+
+/// A function-valued entry of an object literal, by key: `key: function(){}`, `key() {}`, or
+/// `key: () => {}` (arrows are reported as their enclosing property only).
+fn object_entry<'a>(object: &'a ObjectLit, name: &str) -> Option<(&'a Prop, &'a Function)> {
+    object.props.iter().find_map(|prop| {
+        let PropOrSpread::Prop(prop) = prop else { return None };
+        match &**prop {
+            Prop::Method(m) if key_is(&m.key, name) => Some((&**prop, &*m.function)),
+            Prop::KeyValue(kv) if key_is(&kv.key, name) => match &*kv.value {
+                Expr::Fn(f) => Some((&**prop, &*f.function)),
+                _ => None,
+            },
+            _ => None,
+        }
+    })
+}
+
+fn key_is(key: &PropName, name: &str) -> bool {
+    match key {
+        PropName::Ident(i) => &*i.sym == name,
+        PropName::Str(s) => s.value.as_str() == Some(name),
+        _ => false,
+    }
+}
+
+fn mentions_member(f: &Function, name: &str) -> bool {
+    struct Finder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl Visit for Finder<'_> {
+        fn visit_member_expr(&mut self, m: &MemberExpr) {
+            self.found |= member_prop_name(&m.prop) == Some(self.name);
+            m.visit_children_with(self);
+        }
+    }
+    let mut finder = Finder { name, found: false };
+    f.visit_with(&mut finder);
+    finder.found
+}
+
+/// File-level facts: JSPI markers, Closure survivors, whether an `Asyncify` object exists.
+#[derive(Default)]
+struct Scan {
+    has_object: bool,
+    jspi: Option<Span>,
+    invalid_state: Option<Span>,
+    mentions_asyncify_export: bool,
+}
+
+impl Visit for Scan {
+    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        if let Pat::Ident(name) = &d.name
+            && &*name.id.sym == "Asyncify"
+            && matches!(d.init.as_deref(), Some(Expr::Object(_)))
+        {
+            self.has_object = true;
+        }
+        d.visit_children_with(self);
+    }
+
+    fn visit_member_expr(&mut self, m: &MemberExpr) {
+        if let Expr::Ident(object) = &*m.obj
+            && &*object.sym == "WebAssembly"
+            && matches!(member_prop_name(&m.prop), Some("Suspending" | "promising" | "Suspender"))
+        {
+            self.jspi.get_or_insert(m.span);
+        }
+        if member_prop_name(&m.prop).is_some_and(|p| p.contains("asyncify_start_unwind")) {
+            self.mentions_asyncify_export = true;
+        }
+        m.visit_children_with(self);
+    }
+
+    fn visit_new_expr(&mut self, new: &NewExpr) {
+        // 3.1.22–3.1.60: `new WebAssembly.Function(type, f, { suspending: 'first' })`.
+        if let Expr::Member(callee) = &*new.callee
+            && matches!(&*callee.obj, Expr::Ident(i) if &*i.sym == "WebAssembly")
+            && member_prop_name(&callee.prop) == Some("Function")
+        {
+            for arg in new.args.iter().flatten() {
+                if let Expr::Object(options) = &*arg.expr
+                    && (object_has_key(options, "suspending") || object_has_key(options, "promising"))
+                {
+                    self.jspi.get_or_insert(new.span);
+                }
+            }
+        }
+        new.visit_children_with(self);
+    }
+
+    fn visit_lit(&mut self, lit: &Lit) {
+        if let Lit::Str(s) = lit {
+            let value = s.value.as_str().unwrap_or("");
+            if value.starts_with("invalid state: ") {
+                self.invalid_state.get_or_insert(s.span);
+            }
+            if value.contains("asyncify_start_unwind") {
+                self.mentions_asyncify_export = true;
+            }
+        }
+    }
+
+    fn visit_tpl(&mut self, tpl: &swc_ecma_ast::Tpl) {
+        if tpl.quasis.first().is_some_and(|q| q.raw.starts_with("invalid state: ")) {
+            self.invalid_state.get_or_insert(tpl.span);
+        }
+        tpl.visit_children_with(self);
+    }
+}
+
+fn object_has_key(object: &ObjectLit, name: &str) -> bool {
+    object.props.iter().any(|p| matches!(p, PropOrSpread::Prop(p) if matches!(&**p, Prop::KeyValue(kv) if key_is(&kv.key, name))))
+}
+
+/// Second walk: each `var Asyncify = { … }` object, checked as it is met.
+struct Runtimes<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    out: &'a mut Analysis,
+}
+
+impl Visit for Runtimes<'_, '_> {
+    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        if let Pat::Ident(name) = &d.name
+            && &*name.id.sym == "Asyncify"
+            && let Some(Expr::Object(object)) = d.init.as_deref()
+        {
+            runtime(self.cx, object, self.out);
+        }
+        d.visit_children_with(self);
+    }
+}

@@ -1,0 +1,775 @@
+//! ## What it does
+//! Flags heap views pinned in a local by destructuring: parameters
+//! (`function bindUserSpace({ memory: { HEAP16, HEAP32 } })`, arrows, methods), declarations
+//! (`const { HEAP32 } = memory;`, `var { HEAPU8: u8 } = Module;`), nested and renamed bindings.
+//! Any destructured property named like a view (`HEAP8` … `HEAPU64`) counts, whatever object it
+//! comes from: the point of destructuring a view is to keep it.
+//!
+//! ## Why is this bad?
+//! Destructuring reads the view once. When WebAssembly memory grows, Emscripten replaces its
+//! views, and the local keeps the old one, whose buffer is detached: reads return
+//! `undefined`/0 and writes are silently lost. Even when the object is fixed to hand out current
+//! views (see `heap-snapshot`), the local is a second, independent stale copy.
+//!
+//! ## Example
+//! ```js
+//! function bindUserSpace({ memory: { HEAP16, HEAP32 } }) {
+//!   return (ptr) => { HEAP16[ptr >> 1] = 2; HEAP32[(ptr + 4) >> 2] = 0; };
+//! }
+//! const { HEAPU8: u8 } = Module;
+//! u8[p] = 1;
+//! ```
+//!
+//! Use instead: keep the object and read the view at each use.
+//! ```js
+//! function bindUserSpace({ memory }) {
+//!   return (ptr) => { memory.HEAP16[ptr >> 1] = 2; memory.HEAP32[(ptr + 4) >> 2] = 0; };
+//! }
+//! Module.HEAPU8[p] = 1;
+//! ```
+//! When the source is not a plain identifier that is never reassigned (`this.memory`, a call),
+//! it is kept in a `const` so it is still evaluated once. If the name growsafe would bind clashes
+//! with another name in scope, a fresh one is used (`memory_1`). Every use is rewritten,
+//! including in nested functions that close over the binding.
+//!
+//! With `--heap-style accessor`, element reads and writes become `memory.HEAP16.get(i)` and
+//! `memory.HEAP16.set(i, v)`, to match the accessor objects `heap-snapshot` writes.
+//!
+//! ## Fix safety
+//! The fix is safe: each use now reads the property at the time of use, which is what the code
+//! meant. No fix is offered (the finding is still reported) when a binding is reassigned, has a
+//! default value, is exported, sits in a pattern with a `...rest` element (removing it would
+//! change `rest`), or is destructured in an assignment, a loop head or a `catch` clause.
+//!
+//! ## References
+//! - WordPress Playground #3317, "Fix two WASM memory growth bugs" (`memory: { HEAP16, HEAP64, HEAP32 }`)
+//! - emscripten-core/emscripten#6747, "Attempting to access detached ArrayBuffer in WASM after memory growth"
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+use swc_common::{Span, Spanned, SyntaxContext};
+use swc_ecma_ast::{
+    ArrowExpr, ArrowFunctionBody, AssignExpr, AssignOp, AssignTarget, Constructor, Decl, Expr, ExprStmt,
+    Function, Id, Ident, MemberExpr, MemberProp, ModuleExportName, ModuleItem, NamedExport, ObjectPat, ObjectPatProp, Pat, Prop,
+    PropName, SimpleAssignTarget, Stmt, UpdateExpr, VarDecl, VarDeclarator,
+};
+use swc_ecma_visit::{Visit, VisitWith};
+
+use super::views::view_name;
+use super::{Context, HeapStyle, PassId};
+use crate::diagnostic::{Analysis, Finding, Remark, RemarkKind, TextRange};
+use crate::fix::{Edit, Fix};
+
+// heap-destructure
+pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
+    let plan = plan(cx);
+    let accessor = cx.options.heap_style == HeapStyle::Accessor;
+    if accessor && let Some((range, why)) = &plan.blocker {
+        out.remarks.push(Remark {
+            pass: PassId::HeapDestructure,
+            kind: RemarkKind::Fallback,
+            range: Some(*range),
+            message: format!("{why}, which an accessor object cannot serve; rewriting uses as `object.HEAPx[...]` instead"),
+        });
+    }
+    let accessor = accessor && plan.blocker.is_none();
+    for group in &plan.groups {
+        let views: Vec<String> = group.bindings.iter().map(|b| format!("`{}`", b.local.0)).collect();
+        let message = format!(
+            "destructuring pins {} in a local; it goes dead when memory grows",
+            views.join(", ")
+        );
+        let finding = match &group.blocked {
+            Some(reason) => Finding::unfixable(PassId::HeapDestructure, group.range, message, reason.clone()),
+            None => Finding::fixable(PassId::HeapDestructure, group.range, message, group_fix(cx, &plan, group, accessor)),
+        };
+        out.findings.push(finding);
+    }
+}
+
+/// The first use of a destructured view that an accessor object cannot serve, if any.
+pub(crate) fn accessor_blocker(cx: &Context<'_>) -> Option<(TextRange, String)> {
+    plan(cx).blocker.clone()
+}
+
+fn plan<'c>(cx: &'c Context<'_>) -> &'c Plan {
+    cx.destructure.get_or_init(|| Plan::build(cx))
+}
+
+/// The cell in [`Context`] that holds the shared analysis.
+pub(crate) type PlanCell = OnceCell<Plan>;
+
+/// Everything the pass knows about a file's destructured views, shared with `heap-snapshot`.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    groups: Vec<Group>,
+    uses: HashMap<Id, Vec<Use>>,
+    /// Every identifier of the file: `(name, context, offset)`, for clash checks.
+    idents: Vec<(swc_atoms::Atom, SyntaxContext, u32)>,
+    blocker: Option<(TextRange, String)>,
+}
+
+/// One object pattern that destructures views.
+#[derive(Debug)]
+struct Group {
+    range: TextRange,
+    pattern: TextRange,
+    origin: Origin,
+    bindings: Vec<Binding>,
+    /// Source text of the pattern's other properties, kept when the views are taken out.
+    others: Vec<String>,
+    /// Where the names growsafe introduces must not clash: the enclosing function (or file).
+    scope: TextRange,
+    blocked: Option<String>,
+}
+
+#[derive(Debug)]
+struct Binding {
+    /// The view property read (`HEAPU8` in `{ HEAPU8: u8 }`).
+    key: &'static str,
+    /// The local it is bound to.
+    local: Id,
+    /// Where the local is declared (the pattern's identifier).
+    decl: Span,
+}
+
+#[derive(Debug, Clone)]
+enum Origin {
+    /// `{ memory: { HEAP16 } }`: the property `memory` of an enclosing pattern.
+    Nested { prop: TextRange, key: Option<String> },
+    /// `const { HEAP32 } = init;`
+    Declarator { declarator: TextRange, init: TextRange, init_ident: Option<Id>, decl: DeclInfo },
+    /// `function f({ HEAP16 })`
+    Param,
+    /// Anywhere else (assignment, loop head, catch clause, array element…).
+    Other(&'static str),
+}
+
+#[derive(Debug, Clone)]
+struct DeclInfo {
+    stmt: TextRange,
+    listed: bool,
+    siblings: Vec<TextRange>,
+    index: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Use {
+    range: TextRange,
+    kind: UseKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum UseKind {
+    /// `HEAP16[i]` read: `(index range)`.
+    Read { member: TextRange, index: TextRange },
+    /// `HEAP16[i] = v;` as a statement.
+    Write { assign: TextRange, index: TextRange, value: TextRange },
+    /// `{ HEAP16 }` in an object literal.
+    Shorthand,
+    /// Anything else: passed on, `.subarray`, `.length`…
+    Other(&'static str),
+    /// `HEAP16 = …`, `HEAP16++`, `export { HEAP16 }`.
+    Blocking(&'static str),
+}
+
+impl Plan {
+    fn build(cx: &Context<'_>) -> Plan {
+        let mut collector = Collector { cx, pending: None, groups: Vec::new(), scopes: Vec::new(), decl: None, listed: Vec::new() };
+        cx.parsed.program.visit_with(&mut collector);
+        let mut plan = Plan { groups: collector.groups, ..Plan::default() };
+        if plan.groups.is_empty() {
+            return plan;
+        }
+        let targets: HashMap<Id, Span> = plan.groups.iter().flat_map(|g| g.bindings.iter().map(|b| (b.local.clone(), b.decl))).collect();
+        let mut uses = Uses { cx, targets: &targets, uses: HashMap::new(), idents: Vec::new(), statement: None };
+        cx.parsed.program.visit_with(&mut uses);
+        plan.uses = uses.uses;
+        plan.idents = uses.idents;
+        for group in &mut plan.groups {
+            if group.blocked.is_some() {
+                continue;
+            }
+            for binding in &group.bindings {
+                let blocking = plan.uses.get(&binding.local).into_iter().flatten().find_map(|u| match u.kind {
+                    UseKind::Blocking(why) => Some(why),
+                    _ => None,
+                });
+                if let Some(why) = blocking {
+                    group.blocked = Some(format!("`{}` {why}", binding.local.0));
+                    break;
+                }
+            }
+        }
+        plan.blocker = plan
+            .groups
+            .iter()
+            .filter(|g| g.blocked.is_none())
+            .flat_map(|g| g.bindings.iter())
+            .flat_map(|b| plan.uses.get(&b.local).into_iter().flatten().map(move |u| (b, u)))
+            .filter_map(|(b, u)| match u.kind {
+                UseKind::Other(what) => Some((u.range, format!("`{}` {what}", b.local.0))),
+                _ => None,
+            })
+            .min_by_key(|(r, _)| r.start);
+        plan
+    }
+
+    /// Whether `name` is free to bind in `scope`: no identifier of that name occurs there, and
+    /// no identifier of that name with another binding occurs anywhere a use sits.
+    fn name_is_free(&self, name: &str, scope: TextRange) -> bool {
+        !self.idents.iter().any(|(sym, _, at)| &**sym == name && scope.start <= *at && *at < scope.end)
+    }
+
+    /// Whether `id` can be read at every use of the group: nothing named like it with another
+    /// binding occurs in the scope, and it is never assigned.
+    fn source_is_stable(&self, id: &Id, scope: TextRange) -> bool {
+        let shadowed = self.idents.iter().any(|(sym, ctxt, at)| *sym == id.0 && *ctxt != id.1 && scope.start <= *at && *at < scope.end);
+        !shadowed && !self.uses.get(id).is_some_and(|u| u.iter().any(|u| matches!(u.kind, UseKind::Blocking(_))))
+    }
+
+    fn fresh_name(&self, base: &str, scope: TextRange) -> String {
+        if self.name_is_free(base, scope) {
+            return base.to_owned();
+        }
+        (1..).map(|n| format!("{base}_{n}")).find(|n| self.name_is_free(n, scope)).expect("unbounded")
+    }
+}
+
+/// Builds the edits for one group: the pattern change plus every use.
+fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fix {
+    let compact = cx.style.compact;
+    let sep = if compact { "," } else { ", " };
+    let others = || {
+        if compact { format!("{{{}}}", group.others.join(",")) } else { format!("{{ {} }}", group.others.join(", ")) }
+    };
+    let eq = if compact { "=" } else { " = " };
+    let mut edits = Vec::new();
+    let name = match &group.origin {
+        Origin::Nested { prop, key } => {
+            let key = key.as_deref().expect("checked when collecting");
+            let name = plan.fresh_name(key, group.scope);
+            let binding = if name == key { name.clone() } else { format!("{key}:{}{name}", if compact { "" } else { " " }) };
+            if group.others.is_empty() {
+                edits.push(Edit::replace(*prop, binding));
+            } else {
+                edits.push(Edit::replace(group.pattern, others()));
+                edits.push(Edit::insert_at(prop.end, format!("{sep}{binding}")));
+            }
+            name
+        }
+        Origin::Declarator { declarator, init, init_ident, decl } => {
+            let init_text = &cx.text[init.as_usize()];
+            match init_ident {
+                Some(id) if plan.source_is_stable(id, group.scope) && group.others.is_empty() && decl.listed => {
+                    edits.push(delete_declarator(cx, decl));
+                    id.0.to_string()
+                }
+                Some(id) if plan.source_is_stable(id, group.scope) => {
+                    if group.others.is_empty() {
+                        // Not in a statement list (`for (var {…} = m;;)`): keep an alias.
+                        let name = plan.fresh_name(&id.0, group.scope);
+                        edits.push(Edit::replace(group.pattern, name.clone()));
+                        name
+                    } else {
+                        edits.push(Edit::replace(group.pattern, others()));
+                        id.0.to_string()
+                    }
+                }
+                _ => {
+                    let base = init_ident.as_ref().map_or_else(|| base_name(init_text), |id| id.0.to_string());
+                    let name = plan.fresh_name(&base, group.scope);
+                    if group.others.is_empty() {
+                        edits.push(Edit::replace(group.pattern, name.clone()));
+                    } else {
+                        edits.push(Edit::replace(*declarator, format!("{name}{eq}{init_text}{sep}{}{eq}{name}", others())));
+                    }
+                    name
+                }
+            }
+        }
+        Origin::Param => {
+            let name = plan.fresh_name("heap", group.scope);
+            edits.push(Edit::replace(group.pattern, name.clone()));
+            name
+        }
+        Origin::Other(_) => unreachable!("blocked when collecting"),
+    };
+    for binding in &group.bindings {
+        let access = format!("{name}.{}", binding.key);
+        for u in plan.uses.get(&binding.local).into_iter().flatten() {
+            edits.push(use_edit(cx, u, &access, binding, accessor));
+        }
+    }
+    let title = format!("Read the view{} through `{name}` at each use", if group.bindings.len() > 1 { "s" } else { "" });
+    Fix::safe(title, edits)
+}
+
+fn use_edit(cx: &Context<'_>, u: &Use, access: &str, binding: &Binding, accessor: bool) -> Edit {
+    let text = |r: &TextRange| &cx.text[r.as_usize()];
+    match &u.kind {
+        UseKind::Read { member, index } if accessor => Edit::replace(*member, format!("{access}.get({})", text(index))),
+        UseKind::Write { assign, index, value } if accessor => {
+            let sep = if cx.style.compact { "," } else { ", " };
+            Edit::replace(*assign, format!("{access}.set({}{sep}{})", text(index), text(value)))
+        }
+        UseKind::Shorthand => {
+            Edit::replace(u.range, format!("{}:{}{access}", binding.local.0, if cx.style.compact { "" } else { " " }))
+        }
+        _ => Edit::replace(u.range, access.to_owned()),
+    }
+}
+
+/// Removes one declarator, or the whole statement when it is the only one.
+fn delete_declarator(cx: &Context<'_>, decl: &DeclInfo) -> Edit {
+    if decl.siblings.len() == 1 {
+        // Take the statement's whole line when nothing else is on it.
+        let text = cx.text;
+        let start = decl.stmt.start as usize;
+        let end = decl.stmt.end as usize;
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let rest = &text[end..];
+        let line_end = rest.find('\n').map(|i| end + i + 1);
+        if text[line_start..start].trim().is_empty()
+            && let Some(line_end) = line_end
+            && text[end..line_end].trim().is_empty()
+        {
+            return Edit::delete(TextRange::new(u32::try_from(line_start).expect("small"), u32::try_from(line_end).expect("small")));
+        }
+        return Edit::delete(decl.stmt);
+    }
+    let i = decl.index;
+    if i + 1 < decl.siblings.len() {
+        Edit::delete(TextRange::new(decl.siblings[i].start, decl.siblings[i + 1].start))
+    } else {
+        Edit::delete(TextRange::new(decl.siblings[i - 1].end, decl.siblings[i].end))
+    }
+}
+
+/// A readable name for a hoisted source: the last property name of `this.memory`, else `memory`.
+fn base_name(init: &str) -> String {
+    let tail = init.rsplit(['.', '[', '(', ')', ']', '\'', '"', ' ']).find(|s| !s.is_empty()).unwrap_or("");
+    let valid = tail.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && tail.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if valid && view_name(tail).is_none() { tail.to_owned() } else { "memory".to_owned() }
+}
+
+/// First walk: find object patterns that destructure views, with where they sit.
+struct Collector<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    /// The origin of the pattern about to be visited.
+    pending: Option<Origin>,
+    groups: Vec<Group>,
+    /// Enclosing functions' ranges.
+    scopes: Vec<TextRange>,
+    /// The declaration whose declarators are being visited.
+    decl: Option<(TextRange, bool, Vec<TextRange>)>,
+    listed: Vec<Span>,
+}
+
+impl Collector<'_, '_> {
+    fn scope(&self) -> TextRange {
+        self.scopes.last().copied().unwrap_or_else(|| TextRange::new(0, u32::try_from(self.cx.text.len()).expect("small")))
+    }
+
+    fn visit_pattern(&mut self, pat: &Pat, origin: Origin) {
+        self.pending = Some(origin);
+        pat.visit_with(self);
+        self.pending = None;
+    }
+
+    fn object_pat(&mut self, pat: &ObjectPat, origin: Origin) {
+        let cx = self.cx;
+        let mut bindings = Vec::new();
+        let mut others = Vec::new();
+        let mut blocked: Option<String> = None;
+        let mut has_rest = false;
+        for prop in &pat.props {
+            match prop {
+                ObjectPatProp::Assign(assign) if view_name(&assign.key.id.sym).is_some() => {
+                    let key = view_name(&assign.key.id.sym).expect("checked");
+                    if assign.value.is_some() {
+                        blocked.get_or_insert_with(|| format!("`{key}` has a default value"));
+                    }
+                    bindings.push(Binding { key, local: assign.key.id.to_id(), decl: assign.key.id.span });
+                }
+                ObjectPatProp::KeyValue(kv) if prop_key(&kv.key).and_then(view_name).is_some() => {
+                    let key = prop_key(&kv.key).and_then(view_name).expect("checked");
+                    match &*kv.value {
+                        Pat::Ident(local) => bindings.push(Binding { key, local: local.id.to_id(), decl: local.id.span }),
+                        Pat::Assign(assign) => {
+                            blocked.get_or_insert_with(|| format!("`{key}` has a default value"));
+                            if let Pat::Ident(local) = &*assign.left {
+                                bindings.push(Binding { key, local: local.id.to_id(), decl: local.id.span });
+                            }
+                        }
+                        _ => {
+                            blocked.get_or_insert_with(|| format!("`{key}` is destructured further"));
+                        }
+                    }
+                }
+                ObjectPatProp::Rest(_) => {
+                    has_rest = true;
+                    others.push(cx.slice(prop.span()).to_owned());
+                }
+                _ => others.push(cx.slice(prop.span()).to_owned()),
+            }
+        }
+        if !bindings.is_empty() || blocked.is_some() {
+            if has_rest {
+                blocked.get_or_insert_with(|| "the pattern has a `...rest` element, which would change".to_owned());
+            }
+            match &origin {
+                Origin::Other(what) => {
+                    blocked.get_or_insert_with(|| format!("it is destructured {what}"));
+                }
+                Origin::Nested { key: None, .. } => {
+                    blocked.get_or_insert_with(|| "the enclosing property has no plain name".to_owned());
+                }
+                Origin::Param if !others.is_empty() => {
+                    blocked.get_or_insert_with(|| "the parameter destructures other properties too".to_owned());
+                }
+                _ => {}
+            }
+            let pattern = pattern_range(cx, pat);
+            let range = match &origin {
+                Origin::Nested { prop, .. } => *prop,
+                _ => pattern,
+            };
+            self.groups.push(Group { range, pattern, origin, bindings, others, scope: self.scope(), blocked });
+        }
+        // Nested patterns and default values.
+        for prop in &pat.props {
+            match prop {
+                ObjectPatProp::KeyValue(kv) => {
+                    kv.key.visit_with(self);
+                    let nested = Origin::Nested { prop: cx.range(kv.span()), key: prop_key(&kv.key).filter(|k| is_identifier(k)).map(str::to_owned) };
+                    self.visit_pattern(&kv.value, nested);
+                }
+                ObjectPatProp::Assign(assign) => assign.value.visit_with(self),
+                ObjectPatProp::Rest(rest) => self.visit_pattern(&rest.arg, Origin::Other("in a rest element")),
+            }
+        }
+    }
+}
+
+impl Visit for Collector<'_, '_> {
+    fn visit_pat(&mut self, pat: &Pat) {
+        let origin = self.pending.take().unwrap_or(Origin::Other("in an assignment, loop head or catch clause"));
+        match pat {
+            Pat::Object(object) => self.object_pat(object, origin),
+            Pat::Assign(assign) => {
+                let origin = match origin {
+                    Origin::Param | Origin::Declarator { .. } => Origin::Other("with a default value"),
+                    other => other,
+                };
+                self.visit_pattern(&assign.left, origin);
+                assign.right.visit_with(self);
+            }
+            Pat::Array(array) => {
+                for elem in array.elems.iter().flatten() {
+                    self.visit_pattern(elem, Origin::Other("inside an array pattern"));
+                }
+            }
+            other => other.visit_children_with(self),
+        }
+    }
+
+    fn visit_function(&mut self, f: &Function) {
+        self.scopes.push(self.cx.range(f.span));
+        f.decorators.visit_with(self);
+        for param in &f.params {
+            self.visit_pattern(&param.pat, Origin::Param);
+        }
+        f.body.visit_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_constructor(&mut self, c: &Constructor) {
+        self.scopes.push(self.cx.range(c.span));
+        for param in &c.params {
+            match param {
+                swc_ecma_ast::ParamOrTsParamProp::Param(p) => self.visit_pattern(&p.pat, Origin::Param),
+                other => other.visit_with(self),
+            }
+        }
+        c.body.visit_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
+        self.scopes.push(self.cx.range(arrow.span));
+        for param in &arrow.params {
+            self.visit_pattern(param, Origin::Param);
+        }
+        match &*arrow.body {
+            ArrowFunctionBody::FunctionBody(b) => b.visit_with(self),
+            ArrowFunctionBody::Expr(e) => e.visit_with(self),
+        }
+        self.scopes.pop();
+    }
+
+    fn visit_stmts(&mut self, stmts: &[Stmt]) {
+        for stmt in stmts {
+            if let Stmt::Decl(Decl::Var(var)) = stmt {
+                self.listed.push(var.span);
+            }
+        }
+        for stmt in stmts {
+            stmt.visit_with(self);
+        }
+    }
+
+    fn visit_module_items(&mut self, items: &[ModuleItem]) {
+        for item in items {
+            if let ModuleItem::Stmt(Stmt::Decl(Decl::Var(var))) = item {
+                self.listed.push(var.span);
+            }
+        }
+        for item in items {
+            item.visit_with(self);
+        }
+    }
+
+    fn visit_export_decl(&mut self, export: &swc_ecma_ast::ExportDecl) {
+        // An exported binding is part of the module's interface: report, never rewrite.
+        if let Decl::Var(var) = &export.decl {
+            for d in &var.decls {
+                self.visit_pattern(&d.name, Origin::Other("in an exported declaration"));
+                d.init.visit_with(self);
+            }
+        } else {
+            export.decl.visit_with(self);
+        }
+    }
+
+    fn visit_var_decl(&mut self, var: &VarDecl) {
+        let listed = self.listed.contains(&var.span);
+        let siblings = var.decls.iter().map(|d| self.cx.range(d.span)).collect();
+        let saved = self.decl.replace((self.cx.range(var.span), listed, siblings));
+        for (index, declarator) in var.decls.iter().enumerate() {
+            self.visit_declarator(declarator, index);
+        }
+        self.decl = saved;
+    }
+
+    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        // Reached only outside `visit_var_decl` (never in practice); treat conservatively.
+        self.visit_pattern(&d.name, Origin::Other("in an unusual declaration"));
+        d.init.visit_with(self);
+    }
+}
+
+impl Collector<'_, '_> {
+    fn visit_declarator(&mut self, d: &VarDeclarator, index: usize) {
+        let (stmt, listed, siblings) = self.decl.clone().expect("inside visit_var_decl");
+        let origin = match &d.init {
+            Some(init) => Origin::Declarator {
+                declarator: self.cx.range(d.span),
+                init: self.cx.range(init.span()),
+                init_ident: match &**init {
+                    Expr::Ident(ident) => Some(ident.to_id()),
+                    _ => None,
+                },
+                decl: DeclInfo { stmt, listed, siblings, index },
+            },
+            None => Origin::Other("in a loop head"),
+        };
+        self.visit_pattern(&d.name, origin);
+        d.init.visit_with(self);
+    }
+}
+
+/// Second walk: every use of the destructured locals, and every identifier (for clash checks).
+struct Uses<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    targets: &'a HashMap<Id, Span>,
+    uses: HashMap<Id, Vec<Use>>,
+    idents: Vec<(swc_atoms::Atom, SyntaxContext, u32)>,
+    /// The expression statement being visited, to recognise `HEAP16[i] = v;`.
+    statement: Option<Span>,
+}
+
+impl Uses<'_, '_> {
+    fn target(&self, ident: &Ident) -> bool {
+        self.targets.contains_key(&ident.to_id())
+    }
+
+    fn push(&mut self, ident: &Ident, kind: UseKind) {
+        let range = self.cx.range(ident.span);
+        self.uses.entry(ident.to_id()).or_default().push(Use { range, kind });
+    }
+}
+
+impl Visit for Uses<'_, '_> {
+    fn visit_ident(&mut self, ident: &Ident) {
+        self.idents.push((ident.sym.clone(), ident.ctxt, self.cx.range(ident.span).start));
+    }
+
+    fn visit_binding_ident(&mut self, binding: &swc_ecma_ast::BindingIdent) {
+        // A binding position: the declaration itself, or a redeclaration / destructuring
+        // assignment, which makes the local unsafe to rewrite.
+        self.visit_ident(&binding.id);
+        if self.targets.get(&binding.id.to_id()).is_some_and(|decl| *decl != binding.id.span) {
+            self.push(&binding.id, UseKind::Blocking("is reassigned or redeclared"));
+        }
+    }
+
+    fn visit_expr_stmt(&mut self, stmt: &ExprStmt) {
+        let saved = self.statement.replace(stmt.expr.span());
+        stmt.expr.visit_with(self);
+        self.statement = saved;
+    }
+
+    fn visit_expr(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Ident(ident) if self.target(ident) => {
+                self.visit_ident(ident);
+                self.push(ident, UseKind::Other("is used as a whole (passed on, stored or compared)"));
+            }
+            Expr::Member(member) => self.member(member, None),
+            Expr::Assign(assign) => self.assign(assign),
+            Expr::Update(update) => self.update(update),
+            _ => expr.visit_children_with(self),
+        }
+    }
+
+    fn visit_prop(&mut self, prop: &Prop) {
+        match prop {
+            Prop::Shorthand(ident) if self.target(ident) => {
+                self.visit_ident(ident);
+                self.push(ident, UseKind::Shorthand);
+            }
+            _ => prop.visit_children_with(self),
+        }
+    }
+
+    fn visit_simple_assign_target(&mut self, target: &SimpleAssignTarget) {
+        match target {
+            SimpleAssignTarget::Ident(binding) if self.target(&binding.id) => {
+                self.visit_ident(&binding.id);
+                self.push(&binding.id, UseKind::Blocking("is reassigned"));
+            }
+            SimpleAssignTarget::Member(member) => self.member(member, None),
+            _ => target.visit_children_with(self),
+        }
+    }
+
+    fn visit_named_export(&mut self, export: &NamedExport) {
+        for spec in &export.specifiers {
+            if let swc_ecma_ast::ExportSpecifier::Named(named) = spec
+                && let ModuleExportName::Ident(ident) = &named.orig
+                && self.target(ident)
+            {
+                self.push(ident, UseKind::Blocking("is exported"));
+            }
+        }
+        export.visit_children_with(self);
+    }
+}
+
+impl Uses<'_, '_> {
+    /// `X[i]`, `X.length`, `X.subarray(…)`: `write` is the assignment when `X[i] = v;`.
+    fn member(&mut self, member: &MemberExpr, write: Option<(&AssignExpr, TextRange)>) {
+        let Expr::Ident(object) = &*member.obj else {
+            member.visit_children_with(self);
+            return;
+        };
+        if !self.target(object) {
+            member.visit_children_with(self);
+            return;
+        }
+        self.visit_ident(object);
+        let kind = match (&member.prop, write) {
+            (MemberProp::Computed(index), Some((assign, value))) => UseKind::Write {
+                assign: self.cx.range(assign.span),
+                index: self.cx.range(index.expr.span()),
+                value,
+            },
+            (MemberProp::Computed(index), None) => {
+                UseKind::Read { member: self.cx.range(member.span), index: self.cx.range(index.expr.span()) }
+            }
+            (MemberProp::Ident(prop), _) => match &*prop.sym {
+                "subarray" | "slice" | "set" | "fill" | "copyWithin" => UseKind::Other("calls a typed-array method"),
+                "length" | "byteLength" | "byteOffset" | "buffer" => UseKind::Other("reads a typed-array property"),
+                _ => UseKind::Other("reads a property of the view"),
+            },
+            _ => UseKind::Other("is used in a way an accessor cannot serve"),
+        };
+        self.push(object, kind);
+        member.prop.visit_with(self);
+    }
+
+    fn assign(&mut self, assign: &AssignExpr) {
+        if let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left
+            && let Expr::Ident(object) = &*member.obj
+            && self.target(object)
+        {
+            let statement = self.statement == Some(assign.span);
+            if assign.op == AssignOp::Assign && statement {
+                self.member(member, Some((assign, self.cx.range(assign.right.span()))));
+            } else {
+                self.member(member, None);
+                if let Some(uses) = self.uses.get_mut(&object.to_id())
+                    && let Some(last) = uses.last_mut()
+                {
+                    last.kind = UseKind::Other(if assign.op == AssignOp::Assign {
+                        "is written in an expression whose value is used"
+                    } else {
+                        "is updated with a compound assignment"
+                    });
+                }
+            }
+            assign.right.visit_with(self);
+            return;
+        }
+        assign.visit_children_with(self);
+    }
+
+    fn update(&mut self, update: &UpdateExpr) {
+        if let Expr::Member(member) = &*update.arg
+            && let Expr::Ident(object) = &*member.obj
+            && self.target(object)
+        {
+            self.member(member, None);
+            if let Some(last) = self.uses.get_mut(&object.to_id()).and_then(|u| u.last_mut()) {
+                last.kind = UseKind::Other("is updated with `++`/`--`");
+            }
+            return;
+        }
+        if let Expr::Ident(ident) = &*update.arg
+            && self.target(ident)
+        {
+            self.visit_ident(ident);
+            self.push(ident, UseKind::Blocking("is reassigned"));
+            return;
+        }
+        update.visit_children_with(self);
+    }
+}
+
+fn prop_key(key: &PropName) -> Option<&str> {
+    match key {
+        PropName::Ident(i) => Some(&i.sym),
+        PropName::Str(s) => s.value.as_str(),
+        _ => None,
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        && !matches!(s, "this" | "null" | "true" | "false" | "new" | "class" | "function" | "var" | "let" | "const" | "delete" | "typeof" | "void" | "in" | "instanceof" | "default" | "arguments" | "eval")
+}
+
+/// The pattern's braces, without a TypeScript annotation that follows them.
+fn pattern_range(cx: &Context<'_>, pat: &ObjectPat) -> TextRange {
+    let range = cx.range(pat.span);
+    let Some(ann) = &pat.type_ann else { return range };
+    let ann_start = cx.range(ann.span).start.min(range.end);
+    let text = &cx.text[range.start as usize..ann_start as usize];
+    let close = text.rfind('}').map_or(ann_start, |i| range.start + u32::try_from(i).expect("small") + 1);
+    TextRange::new(range.start, close)
+}

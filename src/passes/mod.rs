@@ -1,0 +1,272 @@
+//! The passes: one hazard per file, each a read-only walk over the resolver-annotated AST that
+//! reports [`Finding`](crate::Finding)s, some carrying a fix.
+//!
+//! The registry is the [`PassId`] enum: adding a pass means a variant, a file, and a line in
+//! each `match` below.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+use swc_common::{Span, Spanned};
+use swc_ecma_ast::{Expr, Ident, MemberProp};
+
+use crate::diagnostic::{Analysis, TextRange};
+use crate::source::Parsed;
+use crate::style::Style;
+
+mod asyncify_sleep_alloc;
+mod heap_destructure;
+mod heap_snapshot;
+pub(crate) mod views;
+
+/// A pass, by its stable kebab-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PassId {
+    /// An object literal copies a heap view once.
+    HeapSnapshot,
+    /// Destructuring pins a heap view in a local.
+    HeapDestructure,
+    /// Asyncify mallocs a data block on every sleep.
+    AsyncifySleepAlloc,
+}
+
+/// Whether a pass's findings come with fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixAvailability {
+    /// Every finding has a fix.
+    Always,
+    /// Some findings have a fix.
+    Sometimes,
+}
+
+/// What `growsafe passes` and `growsafe explain` print about a pass.
+#[derive(Debug, Clone, Copy)]
+pub struct PassMeta {
+    /// Kebab-case name, stable (used by `--select`, output and docs).
+    pub name: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Whether findings carry fixes.
+    pub fix: FixAvailability,
+    /// The full documentation (markdown), generated from the pass's doc comment.
+    pub docs: &'static str,
+}
+
+impl PassId {
+    /// Every pass, in the order they run and are listed.
+    pub const ALL: [PassId; 3] = [PassId::HeapSnapshot, PassId::HeapDestructure, PassId::AsyncifySleepAlloc];
+
+    /// The pass's metadata.
+    #[must_use]
+    pub fn meta(self) -> PassMeta {
+        match self {
+            PassId::HeapSnapshot => PassMeta {
+                name: "heap-snapshot",
+                summary: "An object literal copies a heap view once; it goes dead when memory grows",
+                fix: FixAvailability::Always,
+                docs: include_str!("../../docs/passes/heap-snapshot.md"),
+            },
+            PassId::HeapDestructure => PassMeta {
+                name: "heap-destructure",
+                summary: "Destructuring pins a heap view in a local; it goes dead when memory grows",
+                fix: FixAvailability::Sometimes,
+                docs: include_str!("../../docs/passes/heap-destructure.md"),
+            },
+            PassId::AsyncifySleepAlloc => PassMeta {
+                name: "asyncify-sleep-alloc",
+                summary: "Asyncify mallocs a data block on every sleep, which can grow memory mid-sleep",
+                fix: FixAvailability::Sometimes,
+                docs: include_str!("../../docs/passes/asyncify-sleep-alloc.md"),
+            },
+        }
+    }
+
+    /// The kebab-case name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        self.meta().name
+    }
+
+    /// Path of the source file whose module doc is this pass's documentation (for the docs test).
+    #[must_use]
+    pub fn source_file(self) -> &'static str {
+        match self {
+            PassId::HeapSnapshot => "src/passes/heap_snapshot.rs",
+            PassId::HeapDestructure => "src/passes/heap_destructure.rs",
+            PassId::AsyncifySleepAlloc => "src/passes/asyncify_sleep_alloc.rs",
+        }
+    }
+
+    pub(crate) fn analyze(self, cx: &Context<'_>, out: &mut Analysis) {
+        match self {
+            PassId::HeapSnapshot => heap_snapshot::heap_snapshot(cx, out),
+            PassId::HeapDestructure => heap_destructure::heap_destructure(cx, out),
+            PassId::AsyncifySleepAlloc => asyncify_sleep_alloc::asyncify_sleep_alloc(cx, out),
+        }
+    }
+}
+
+impl std::fmt::Display for PassId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for PassId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PassId::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
+            let names: Vec<_> = PassId::ALL.iter().map(|p| p.name()).collect();
+            format!("unknown pass `{s}` (passes: {})", names.join(", "))
+        })
+    }
+}
+
+/// How `heap-snapshot` rewrites a snapshotted view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeapStyle {
+    /// `get HEAP16() { return HEAP16; }`: the object's interface is unchanged.
+    #[default]
+    Getter,
+    /// `HEAP16: { get(offset) {…}, set(offset, value) {…} }`: consumers call `.get`/`.set`.
+    Accessor,
+    /// `HEAP16: new Proxy(…)`: forwards every access to the current view, even when stored.
+    Proxy,
+}
+
+/// What the caller asks of the analysis.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// How snapshots are rewritten.
+    pub heap_style: HeapStyle,
+    /// Run only these passes (`None`: all).
+    pub select: Option<Vec<PassId>>,
+    /// Never run these passes.
+    pub ignore: Vec<PassId>,
+}
+
+impl Options {
+    /// The passes to run, in order.
+    #[must_use]
+    pub fn passes(&self) -> Vec<PassId> {
+        PassId::ALL
+            .into_iter()
+            .filter(|p| self.select.as_ref().is_none_or(|s| s.contains(p)))
+            .filter(|p| !self.ignore.contains(p))
+            .collect()
+    }
+}
+
+/// What a pass sees of a file.
+pub(crate) struct Context<'a> {
+    /// The body text (after any BOM).
+    pub text: &'a str,
+    /// The parsed program.
+    pub parsed: &'a Parsed,
+    /// The caller's options.
+    pub options: &'a Options,
+    /// How generated code should look.
+    pub style: Style,
+    /// Which view names the file's top level declares as something other than a view.
+    pub views: views::TopLevelViews,
+    /// The destructuring analysis, shared by `heap-destructure` and `heap-snapshot`.
+    pub destructure: heap_destructure::PlanCell,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(text: &'a str, parsed: &'a Parsed, options: &'a Options) -> Self {
+        Context {
+            text,
+            parsed,
+            options,
+            style: Style::detect(text),
+            views: views::TopLevelViews::collect(parsed),
+            destructure: heap_destructure::PlanCell::new(),
+        }
+    }
+
+    /// The body-relative range of a span.
+    pub fn range(&self, span: Span) -> TextRange {
+        self.parsed.range(span)
+    }
+
+    /// The source text of a span.
+    pub fn slice(&self, span: Span) -> &'a str {
+        &self.text[self.range(span).as_usize()]
+    }
+
+    /// Whether `ident` refers to a global or a top-level binding (not a local).
+    pub fn is_top_or_global(&self, ident: &Ident) -> bool {
+        ident.ctxt == self.parsed.top_level || ident.ctxt == self.parsed.unresolved
+    }
+
+    /// The view name if `ident` refers to the glue's own heap view (`HEAP8` …, global or a
+    /// top-level `var`/`let`, never a local or a top-level `const`/function/import).
+    pub fn glue_view(&self, ident: &Ident) -> Option<&'static str> {
+        let name = views::view_name(&ident.sym)?;
+        if ident.ctxt == self.parsed.unresolved {
+            return Some(name);
+        }
+        (ident.ctxt == self.parsed.top_level && !self.views.not_a_view(name)).then_some(name)
+    }
+
+    /// The view name if `expr` reads the glue's view, directly or as `Module.HEAPx` /
+    /// `Module['HEAPx']` on a global or top-level `Module`.
+    pub fn glue_view_expr(&self, expr: &Expr) -> Option<&'static str> {
+        match expr {
+            Expr::Ident(ident) => self.glue_view(ident),
+            Expr::Paren(paren) => self.glue_view_expr(&paren.expr),
+            Expr::Member(member) => {
+                let Expr::Ident(object) = &*member.obj else { return None };
+                if &*object.sym != "Module" || !self.is_top_or_global(object) {
+                    return None;
+                }
+                views::view_name(member_prop_name(&member.prop)?)
+            }
+            _ => None,
+        }
+    }
+
+    /// The text between two spans, for locating punctuation such as a property's `:`.
+    pub fn between(&self, before: Span, after: Span) -> (u32, &'a str) {
+        let start = self.range(before).end;
+        let end = self.range(after.span()).start;
+        (start, &self.text[start as usize..end as usize])
+    }
+}
+
+/// The static name of a member property: `.x` or `['x']`.
+pub(crate) fn member_prop_name(prop: &MemberProp) -> Option<&str> {
+    match prop {
+        MemberProp::Ident(i) => Some(&i.sym),
+        MemberProp::Computed(c) => match &*c.expr {
+            Expr::Lit(swc_ecma_ast::Lit::Str(s)) => s.value.as_str(),
+            _ => None,
+        },
+        MemberProp::PrivateName(_) => None,
+    }
+}
+
+/// Finds the first `needle` byte in `gap` that is not inside a comment; `gap` is source text
+/// between two tokens, so it holds only whitespace, comments and punctuation.
+pub(crate) fn find_punct(gap: &str, needle: u8) -> Option<usize> {
+    let bytes = gap.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = gap[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = gap[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+            }
+            b if b == needle => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}

@@ -1,0 +1,208 @@
+//! Reading and parsing one input: BOM handling, language detection, the swc parse on a
+//! big-stack thread, and the resolver that tells the glue's own `HEAP8` from a local one.
+//!
+//! Everything here is per file and owns no global state: the swc `SourceMap` and `GLOBALS`
+//! live only for the duration of one [`parse`] call.
+
+use std::path::Path;
+
+use swc_common::{BytePos, FileName, GLOBALS, Globals, Mark, SourceMap, Span, Spanned, SyntaxContext, sync::Lrc};
+use swc_ecma_ast::{EsVersion, Program};
+use swc_ecma_parser::{EsSyntax, Syntax, TsSyntax, parse_file_as_program};
+use swc_ecma_transforms_base::resolver;
+use swc_ecma_visit::VisitMutWith;
+
+use crate::diagnostic::{LineIndex, TextRange};
+
+/// The UTF-8 byte order mark. swc strips it silently, which would shift every offset by 3.
+const BOM: &str = "\u{feff}";
+
+/// How deep brackets may nest before growsafe refuses the file instead of risking the stack.
+///
+/// Real Emscripten glue nests fewer than 50 levels; the parser runs on a 1 GiB stack that
+/// handles far more than this limit (see [`with_big_stack`]).
+pub const MAX_NESTING: usize = 20_000;
+
+/// Which grammar a file is parsed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// JavaScript: script or module, decided by the parser.
+    JavaScript,
+    /// TypeScript (`.ts`, `.mts`, `.cts`).
+    TypeScript,
+    /// TypeScript with JSX (`.tsx`).
+    Tsx,
+}
+
+impl Lang {
+    /// The grammar for a path, by extension; anything unknown is JavaScript.
+    #[must_use]
+    pub fn from_path(path: &Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("ts" | "mts" | "cts") => Lang::TypeScript,
+            Some("tsx") => Lang::Tsx,
+            _ => Lang::JavaScript,
+        }
+    }
+
+    fn syntax(self) -> Syntax {
+        match self {
+            Lang::JavaScript => Syntax::Es(EsSyntax { allow_return_outside_function: true, ..Default::default() }),
+            Lang::TypeScript => Syntax::Typescript(TsSyntax::default()),
+            Lang::Tsx => Syntax::Typescript(TsSyntax { tsx: true, ..Default::default() }),
+        }
+    }
+}
+
+/// A file's text split into the optional BOM and the body the passes see.
+///
+/// All [`TextRange`]s are offsets into `body`; [`SourceText::reassemble`] puts the BOM back.
+#[derive(Debug, Clone)]
+pub struct SourceText<'a> {
+    /// Whether the file started with a UTF-8 BOM.
+    pub bom: bool,
+    /// The text after the BOM.
+    pub body: &'a str,
+}
+
+impl<'a> SourceText<'a> {
+    /// Splits off a leading BOM.
+    #[must_use]
+    pub fn new(text: &'a str) -> Self {
+        match text.strip_prefix(BOM) {
+            Some(body) => SourceText { bom: true, body },
+            None => SourceText { bom: false, body: text },
+        }
+    }
+
+    /// The full file text for a (possibly edited) body.
+    #[must_use]
+    pub fn reassemble(&self, body: &str) -> String {
+        if self.bom { format!("{BOM}{body}") } else { body.to_owned() }
+    }
+}
+
+/// A parse failure, located in the body text.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    /// What the parser said.
+    pub message: String,
+    /// Where, as a byte range into the body.
+    pub range: TextRange,
+}
+
+/// A parsed, resolver-annotated program and what the passes need to interpret its spans.
+pub struct Parsed {
+    /// The AST. Identifiers carry resolver contexts.
+    pub program: Program,
+    /// The position of byte 0 of the body in swc's source map.
+    pub start_pos: BytePos,
+    /// Context of identifiers that resolve to no binding at all (globals).
+    pub unresolved: SyntaxContext,
+    /// Context of identifiers bound at the top level of the file.
+    pub top_level: SyntaxContext,
+}
+
+impl Parsed {
+    /// The body-relative byte range of a span.
+    #[must_use]
+    pub fn range(&self, span: Span) -> TextRange {
+        debug_assert!(!span.is_dummy(), "synthesized spans have no place in the text");
+        TextRange::new((span.lo - self.start_pos).0, (span.hi - self.start_pos).0)
+    }
+}
+
+/// Parses `body` and runs the resolver.
+///
+/// Must run inside [`with_big_stack`]: swc recurses once per nesting level.
+///
+/// # Errors
+/// Returns the first syntax error (fatal or recovered) when the text is not valid.
+pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
+    if let Some(at) = nesting_overflow(body) {
+        return Err(SyntaxError {
+            message: format!("brackets nest deeper than {MAX_NESTING} levels; growsafe refuses such input"),
+            range: TextRange::new(at, at),
+        });
+    }
+    let cm: Lrc<SourceMap> = Lrc::default();
+    let fm = cm.new_source_file(Lrc::new(FileName::Anon), body.to_owned());
+    let start_pos = fm.start_pos;
+    let mut recovered = Vec::new();
+    let to_error = |e: swc_ecma_parser::error::Error| {
+        let span = e.span();
+        let lo = (span.lo.max(start_pos) - start_pos).0;
+        let hi = (span.hi.max(span.lo).max(start_pos) - start_pos).0;
+        SyntaxError { message: e.kind().msg().into_owned(), range: TextRange::new(lo, hi) }
+    };
+    let mut program =
+        parse_file_as_program(&fm, lang.syntax(), EsVersion::latest(), None, &mut recovered).map_err(to_error)?;
+    if let Some(e) = recovered.into_iter().next() {
+        return Err(to_error(e));
+    }
+    GLOBALS.set(&Globals::new(), || {
+        let unresolved_mark = Mark::new();
+        let top_level_mark = Mark::new();
+        program.visit_mut_with(&mut resolver(unresolved_mark, top_level_mark, lang != Lang::JavaScript));
+        Ok(Parsed {
+            program,
+            start_pos,
+            unresolved: SyntaxContext::empty().apply_mark(unresolved_mark),
+            top_level: SyntaxContext::empty().apply_mark(top_level_mark),
+        })
+    })
+}
+
+/// The offset where bracket nesting first exceeds [`MAX_NESTING`], if it does.
+///
+/// Deliberately crude (brackets inside strings count too): it only has to bound the parser's
+/// recursion, and real code is nowhere near the limit.
+fn nesting_overflow(body: &str) -> Option<u32> {
+    let mut depth = 0usize;
+    for (i, b) in body.bytes().enumerate() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(u32::try_from(i).unwrap_or(u32::MAX));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Stack size for the thread that parses, analyses and drops an AST.
+const BIG_STACK: usize = 1 << 30;
+
+/// Runs `f` on a thread with a 1 GiB stack (address space only; pages are touched as needed).
+///
+/// A stack overflow aborts the process and cannot be caught, so every parse goes through here.
+/// A panic in `f` is returned as `Err` with its message.
+///
+/// # Errors
+/// The panic message if `f` panicked, or the reason the thread could not be started.
+pub fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, String> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("growsafe-parse".into())
+            .stack_size(BIG_STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| format!("cannot start the parser thread: {e}"))?;
+        handle.join().map_err(|payload| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned())
+        })
+    })
+}
+
+/// Line and column of a body offset, for messages: 1-based line, 1-based UTF-16 column.
+#[must_use]
+pub fn line_col(body: &str, offset: u32) -> (u32, u32) {
+    LineIndex::new(body).line_col(body, offset)
+}
