@@ -299,25 +299,31 @@ fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fi
     for binding in &group.bindings {
         let access = format!("{name}.{}", binding.key);
         for u in plan.uses.get(&binding.local).into_iter().flatten() {
-            edits.push(use_edit(cx, u, &access, binding, accessor));
+            edits.extend(use_edits(cx, u, &access, binding, accessor));
         }
     }
     let title = format!("Read the view{} through `{name}` at each use", if group.bindings.len() > 1 { "s" } else { "" });
     Fix::safe(title, edits)
 }
 
-fn use_edit(cx: &Context<'_>, u: &Use, access: &str, binding: &Binding, accessor: bool) -> Edit {
-    let text = |r: &TextRange| &cx.text[r.as_usize()];
+fn use_edits(cx: &Context<'_>, u: &Use, access: &str, binding: &Binding, accessor: bool) -> Vec<Edit> {
+    let sep = if cx.style.compact { "," } else { ", " };
+    // Edits stay outside the index and value, so uses nested in them get their own edits.
     match &u.kind {
-        UseKind::Read { member, index } if accessor => Edit::replace(*member, format!("{access}.get({})", text(index))),
-        UseKind::Write { assign, index, value } if accessor => {
-            let sep = if cx.style.compact { "," } else { ", " };
-            Edit::replace(*assign, format!("{access}.set({}{sep}{})", text(index), text(value)))
-        }
-        UseKind::Shorthand => {
-            Edit::replace(u.range, format!("{}:{}{access}", binding.local.0, if cx.style.compact { "" } else { " " }))
-        }
-        _ => Edit::replace(u.range, access.to_owned()),
+        UseKind::Read { member, index } if accessor => vec![
+            Edit::replace(TextRange::new(u.range.start, index.start), format!("{access}.get(")),
+            Edit::replace(TextRange::new(index.end, member.end), ")"),
+        ],
+        UseKind::Write { assign: _, index, value } if accessor => vec![
+            Edit::replace(TextRange::new(u.range.start, index.start), format!("{access}.set(")),
+            Edit::replace(TextRange::new(index.end, value.start), sep),
+            Edit::insert_at(value.end, ")"),
+        ],
+        UseKind::Shorthand => vec![Edit::replace(
+            u.range,
+            format!("{}:{}{access}", binding.local.0, if cx.style.compact { "" } else { " " }),
+        )],
+        _ => vec![Edit::replace(u.range, access.to_owned())],
     }
 }
 
@@ -349,6 +355,9 @@ fn delete_declarator(cx: &Context<'_>, decl: &DeclInfo) -> Edit {
 
 /// A readable name for a hoisted source: the last property name of `this.memory`, else `memory`.
 fn base_name(init: &str) -> String {
+    if init.trim_end().ends_with([')', ']']) {
+        return "memory".to_owned();
+    }
     let tail = init.rsplit(['.', '[', '(', ')', ']', '\'', '"', ' ']).find(|s| !s.is_empty()).unwrap_or("");
     let valid = tail.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
         && tail.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');

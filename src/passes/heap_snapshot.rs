@@ -168,7 +168,7 @@ impl Snapshots<'_, '_> {
                         let after = &gap[colon + 1..];
                         // `return` followed by a line break would return undefined (ASI).
                         let (open, close) = if after.contains(['\n', '\r', '\u{2028}', '\u{2029}']) {
-                            (format!("{}(", open.trim_end()), format!("){close}"))
+                            (format!("{}{}(", open.trim_end(), if compact { "" } else { " " }), format!("){close}"))
                         } else if after.is_empty() {
                             (open.to_owned(), close.to_owned())
                         } else {
