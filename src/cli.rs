@@ -14,7 +14,9 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report;
-use crate::{CheckOutput, FixOutput, HeapStyle, Lang, Options, PassId, RemarkKind, check_source, fix_source};
+use crate::{
+    CheckOutput, FixOutput, HeapStyle, Lang, Options, PassId, RemarkKind, check_source, fix_source,
+};
 
 /// Make Emscripten glue safe under WebAssembly memory growth.
 #[derive(Debug, Parser)]
@@ -131,7 +133,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            if e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)) {
+            if e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("growsafe: error: {e:#}");
@@ -152,7 +157,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     crate::passes::FixAvailability::Always => "fix",
                     crate::passes::FixAvailability::Sometimes => "fix sometimes",
                 };
-                writeln!(out, "{:<22} {:<14} {}", meta.name, format!("[{fix}]"), meta.summary)?;
+                writeln!(
+                    out,
+                    "{:<22} {:<14} {}",
+                    meta.name,
+                    format!("[{fix}]"),
+                    meta.summary
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -178,9 +189,17 @@ fn inputs(paths: &[PathBuf], stdin_filename: &Path) -> Result<Vec<Input>> {
         .iter()
         .map(|p| {
             if p.as_os_str() == "-" {
-                Input { path: None, name: stdin_filename.display().to_string(), lang: Lang::from_path(stdin_filename) }
+                Input {
+                    path: None,
+                    name: stdin_filename.display().to_string(),
+                    lang: Lang::from_path(stdin_filename),
+                }
             } else {
-                Input { path: Some(p.clone()), name: p.display().to_string(), lang: Lang::from_path(p) }
+                Input {
+                    path: Some(p.clone()),
+                    name: p.display().to_string(),
+                    lang: Lang::from_path(p),
+                }
             }
         })
         .collect())
@@ -188,15 +207,24 @@ fn inputs(paths: &[PathBuf], stdin_filename: &Path) -> Result<Vec<Input>> {
 
 fn read(input: &Input) -> Result<String> {
     let bytes = match &input.path {
-        Some(path) => std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?,
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?
+        }
         None => {
             let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes).context("cannot read standard input")?;
+            io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
             bytes
         }
     };
     String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!("`{}` is not UTF-8 text (invalid byte at offset {})", input.name, e.utf8_error().valid_up_to())
+        anyhow::anyhow!(
+            "`{}` is not UTF-8 text (invalid byte at offset {})",
+            input.name,
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
@@ -206,7 +234,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let mut results: Vec<(String, String, CheckOutput)> = Vec::new();
     for input in inputs(&args.paths, &args.stdin_filename)? {
         let outcome = read(&input).and_then(|text| {
-            let out = check_source(&text, input.lang, &options).map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
+            let out = check_source(&text, input.lang, &options)
+                .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
             Ok((text, out))
         });
         match outcome {
@@ -264,7 +293,8 @@ struct Outcome {
 
 fn fix_one(args: &FixArgs, options: &Options, input: &Input) -> Result<Outcome> {
     let text = read(input)?;
-    let out = fix_source(&text, input.lang, options).map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
+    let out = fix_source(&text, input.lang, options)
+        .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
     let unmet = unmet_requirements(args, &out);
     if !args.quiet {
         report::print_fix_summary(&input.name, &out, args.check || args.diff)?;
@@ -282,12 +312,20 @@ fn fix_one(args: &FixArgs, options: &Options, input: &Input) -> Result<Outcome> 
     } else if !args.check {
         match (&args.output, &input.path) {
             (Some(output), _) => write_atomic(output, out.text.as_bytes(), input.path.as_deref())?,
-            (None, None) => io::stdout().lock().write_all(out.text.as_bytes()).context("cannot write standard output")?,
-            (None, Some(path)) if out.changed => write_atomic(path, out.text.as_bytes(), Some(path))?,
+            (None, None) => io::stdout()
+                .lock()
+                .write_all(out.text.as_bytes())
+                .context("cannot write standard output")?,
+            (None, Some(path)) if out.changed => {
+                write_atomic(path, out.text.as_bytes(), Some(path))?
+            }
             (None, Some(_)) => {}
         }
     }
-    Ok(Outcome { changed: out.changed, unmet: !unmet.is_empty() })
+    Ok(Outcome {
+        changed: out.changed,
+        unmet: !unmet.is_empty(),
+    })
 }
 
 /// The required passes that neither applied nor found their hazard already fixed, or that left
@@ -298,7 +336,11 @@ fn unmet_requirements(args: &FixArgs, out: &FixOutput) -> Vec<PassId> {
         .copied()
         .filter(|pass| {
             let applied = out.applied.iter().any(|a| a.pass == *pass);
-            let already = out.remaining.remarks.iter().any(|r| r.pass == *pass && r.kind == RemarkKind::AlreadyFixed);
+            let already = out
+                .remaining
+                .remarks
+                .iter()
+                .any(|r| r.pass == *pass && r.kind == RemarkKind::AlreadyFixed);
             let left = out.remaining.findings.iter().any(|f| f.pass == *pass);
             !(applied || already) || left
         })
@@ -312,20 +354,30 @@ fn write_atomic(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()> {
         Ok(real) => real,
         Err(_) => path.to_path_buf(),
     };
-    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".growsafe-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("cannot write `{}`", tmp.path().display()))?;
-    tmp.as_file().sync_all().with_context(|| format!("cannot sync `{}`", tmp.path().display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write `{}`", tmp.path().display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot sync `{}`", tmp.path().display()))?;
     let permissions = like
         .and_then(|p| std::fs::metadata(p).ok())
         .or_else(|| std::fs::metadata(&target).ok())
         .map(|m| m.permissions());
     if let Some(permissions) = permissions {
-        tmp.as_file().set_permissions(permissions).with_context(|| format!("cannot set permissions on `{}`", tmp.path().display()))?;
+        tmp.as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot set permissions on `{}`", tmp.path().display()))?;
     }
-    tmp.persist(&target).map_err(|e| e.error).with_context(|| format!("cannot replace `{}`", target.display()))?;
+    tmp.persist(&target)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot replace `{}`", target.display()))?;
     Ok(())
 }

@@ -61,13 +61,30 @@ impl Finding {
     /// A finding that carries a fix.
     #[must_use]
     pub fn fixable(pass: PassId, range: TextRange, message: impl Into<String>, fix: Fix) -> Self {
-        Finding { pass, range, message: message.into(), fix: Some(fix), no_fix_reason: None }
+        Finding {
+            pass,
+            range,
+            message: message.into(),
+            fix: Some(fix),
+            no_fix_reason: None,
+        }
     }
 
     /// A finding growsafe cannot fix, with the reason.
     #[must_use]
-    pub fn unfixable(pass: PassId, range: TextRange, message: impl Into<String>, reason: impl Into<String>) -> Self {
-        Finding { pass, range, message: message.into(), fix: None, no_fix_reason: Some(reason.into()) }
+    pub fn unfixable(
+        pass: PassId,
+        range: TextRange,
+        message: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Finding {
+            pass,
+            range,
+            message: message.into(),
+            fix: None,
+            no_fix_reason: Some(reason.into()),
+        }
     }
 }
 

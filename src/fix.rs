@@ -33,7 +33,10 @@ impl Edit {
     #[must_use]
     pub fn replace(range: TextRange, text: impl Into<String>) -> Self {
         let replacement = text.into();
-        debug_assert!(range.start < range.end || !replacement.is_empty(), "pointless empty edit");
+        debug_assert!(
+            range.start < range.end || !replacement.is_empty(),
+            "pointless empty edit"
+        );
         Edit { range, replacement }
     }
 
@@ -81,11 +84,18 @@ impl Fix {
             edits.windows(2).all(|w| w[0].range.end <= w[1].range.start),
             "overlapping edits in one fix: {edits:?}"
         );
-        Fix { title, applicability, edits }
+        Fix {
+            title,
+            applicability,
+            edits,
+        }
     }
 
     fn span(&self) -> TextRange {
-        TextRange::new(self.edits[0].range.start, self.edits.iter().map(|e| e.range.end).max().unwrap_or(0))
+        TextRange::new(
+            self.edits[0].range.start,
+            self.edits.iter().map(|e| e.range.end).max().unwrap_or(0),
+        )
     }
 }
 
@@ -107,16 +117,29 @@ pub struct Applied {
 /// Fixes are taken in order of position; a fix whose edits touch an edit already taken is left
 /// for the next round. Returns the new text and the findings whose fixes were applied.
 #[must_use]
-pub fn apply_fixes<'f>(text: &str, findings: &'f [Finding], threshold: Applicability) -> (String, Vec<&'f Finding>) {
-    let mut candidates: Vec<&Finding> =
-        findings.iter().filter(|f| f.fix.as_ref().is_some_and(|fix| fix.applicability >= threshold)).collect();
+pub fn apply_fixes<'f>(
+    text: &str,
+    findings: &'f [Finding],
+    threshold: Applicability,
+) -> (String, Vec<&'f Finding>) {
+    let mut candidates: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability >= threshold)
+        })
+        .collect();
     candidates.sort_by_key(|f| f.fix.as_ref().map(Fix::span));
 
     let mut taken: Vec<&Edit> = Vec::new();
     let mut applied = Vec::new();
     for finding in candidates {
         let fix = finding.fix.as_ref().expect("filtered on fix");
-        let clashes = fix.edits.iter().any(|e| taken.iter().any(|t| t.range.touches(e.range)));
+        let clashes = fix
+            .edits
+            .iter()
+            .any(|e| taken.iter().any(|t| t.range.touches(e.range)));
         if clashes {
             continue;
         }
@@ -125,7 +148,9 @@ pub fn apply_fixes<'f>(text: &str, findings: &'f [Finding], threshold: Applicabi
     }
     taken.sort_by_key(|e| (e.range.start, e.range.end));
 
-    let mut out = String::with_capacity(text.len() + taken.iter().map(|e| e.replacement.len()).sum::<usize>());
+    let mut out = String::with_capacity(
+        text.len() + taken.iter().map(|e| e.replacement.len()).sum::<usize>(),
+    );
     let mut cursor = 0usize;
     for edit in taken {
         out.push_str(&text[cursor..edit.range.start as usize]);
@@ -164,7 +189,12 @@ mod tests {
     use super::*;
 
     fn finding(edits: Vec<Edit>) -> Finding {
-        Finding::fixable(PassId::HeapSnapshot, edits[0].range, "m", Fix::safe("t", edits))
+        Finding::fixable(
+            PassId::HeapSnapshot,
+            edits[0].range,
+            "m",
+            Fix::safe("t", edits),
+        )
     }
 
     #[test]
@@ -172,7 +202,10 @@ mod tests {
         let text = "abc def ghi";
         let findings = vec![
             finding(vec![Edit::replace(TextRange::new(4, 7), "DEF")]),
-            finding(vec![Edit::insert_at(0, ">"), Edit::delete(TextRange::new(10, 11))]),
+            finding(vec![
+                Edit::insert_at(0, ">"),
+                Edit::delete(TextRange::new(10, 11)),
+            ]),
         ];
         let (out, applied) = apply_fixes(text, &findings, Applicability::Safe);
         assert_eq!(out, ">abc DEF gh");
@@ -181,8 +214,14 @@ mod tests {
 
     #[test]
     fn keeps_words_apart() {
-        let findings = vec![finding(vec![Edit::replace(TextRange::new(5, 10), "memory")])];
-        assert_eq!(apply_fixes("const{H:H}=m", &findings, Applicability::Safe).0, "const memory=m");
+        let findings = vec![finding(vec![Edit::replace(
+            TextRange::new(5, 10),
+            "memory",
+        )])];
+        assert_eq!(
+            apply_fixes("const{H:H}=m", &findings, Applicability::Safe).0,
+            "const memory=m"
+        );
     }
 
     #[test]

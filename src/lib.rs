@@ -68,9 +68,19 @@ pub enum Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = |passes: &[PassId]| passes.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
+        let names = |passes: &[PassId]| {
+            passes
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self {
-            Error::Syntax { message, line, column } => write!(f, "{line}:{column}: syntax error: {message}"),
+            Error::Syntax {
+                message,
+                line,
+                column,
+            } => write!(f, "{line}:{column}: syntax error: {message}"),
             Error::FixBrokeSyntax { passes, message } => write!(
                 f,
                 "internal error: the fix of `{}` produced invalid JavaScript ({message}); nothing was written. \
@@ -84,7 +94,9 @@ impl fmt::Display for Error {
                 names(passes),
                 fix::MAX_ROUNDS
             ),
-            Error::Internal(message) => write!(f, "internal error: {message}. This is a bug in growsafe"),
+            Error::Internal(message) => {
+                write!(f, "internal error: {message}. This is a bug in growsafe")
+            }
         }
     }
 }
@@ -129,7 +141,11 @@ pub fn check_source(text: &str, lang: Lang, options: &Options) -> Result<CheckOu
         Ok(analyze(body, &parsed, options))
     })
     .map_err(Error::Internal)??;
-    Ok(CheckOutput { analysis, lines: LineIndex::new(body), bom: source.bom })
+    Ok(CheckOutput {
+        analysis,
+        lines: LineIndex::new(body),
+        bom: source.bom,
+    })
 }
 
 /// Applies every fix the selected passes offer, until the text is stable.
@@ -142,14 +158,29 @@ pub fn check_source(text: &str, lang: Lang, options: &Options) -> Result<CheckOu
 pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput, Error> {
     let source = SourceText::new(text);
     let body = source.body;
-    let (fixed, applied, remaining) = with_big_stack(|| fix_body(body, lang, options)).map_err(Error::Internal)??;
+    let (fixed, applied, remaining) =
+        with_big_stack(|| fix_body(body, lang, options)).map_err(Error::Internal)??;
     let lines = LineIndex::new(&fixed);
     let changed = fixed != body;
-    let text = if changed { source.reassemble(&fixed) } else { text.to_owned() };
-    Ok(FixOutput { text, changed, applied, remaining, lines })
+    let text = if changed {
+        source.reassemble(&fixed)
+    } else {
+        text.to_owned()
+    };
+    Ok(FixOutput {
+        text,
+        changed,
+        applied,
+        remaining,
+        lines,
+    })
 }
 
-fn fix_body(body: &str, lang: Lang, options: &Options) -> Result<(String, Vec<Applied>, Analysis), Error> {
+fn fix_body(
+    body: &str,
+    lang: Lang,
+    options: &Options,
+) -> Result<(String, Vec<Applied>, Analysis), Error> {
     let threshold = Applicability::Safe;
     let mut current = body.to_owned();
     let mut parsed = parse(&current, lang).map_err(|e| syntax_error(&current, &e))?;
@@ -162,20 +193,35 @@ fn fix_body(body: &str, lang: Lang, options: &Options) -> Result<(String, Vec<Ap
         }
         let passes = distinct_passes(taken.iter().map(|f| f.pass));
         let lines = LineIndex::new(&current);
-        applied.extend(taken.iter().map(|f| Applied {
-            pass: f.pass,
-            range: f.range,
-            line: lines.line_col(&current, f.range.start).0,
-            title: f.fix.as_ref().map(|fix| fix.title.clone()).unwrap_or_default(),
+        applied.extend(taken.iter().map(|f| {
+            Applied {
+                pass: f.pass,
+                range: f.range,
+                line: lines.line_col(&current, f.range.start).0,
+                title: f
+                    .fix
+                    .as_ref()
+                    .map(|fix| fix.title.clone())
+                    .unwrap_or_default(),
+            }
         }));
         parsed = parse(&next, lang).map_err(|e| {
             let (line, column) = LineIndex::new(&next).line_col(&next, e.range.start);
-            Error::FixBrokeSyntax { passes, message: format!("{} at {line}:{column}", e.message) }
+            Error::FixBrokeSyntax {
+                passes,
+                message: format!("{} at {line}:{column}", e.message),
+            }
         })?;
         current = next;
     }
     let analysis = analyze(&current, &parsed, options);
-    let passes = distinct_passes(analysis.findings.iter().filter(|f| f.fix.is_some()).map(|f| f.pass));
+    let passes = distinct_passes(
+        analysis
+            .findings
+            .iter()
+            .filter(|f| f.fix.is_some())
+            .map(|f| f.pass),
+    );
     Err(Error::FixDidNotConverge { passes })
 }
 
@@ -193,11 +239,17 @@ fn analyze(text: &str, parsed: &Parsed, options: &Options) -> Analysis {
         pass.analyze(&cx, &mut analysis);
     }
     analysis.findings.sort_by_key(|f| (f.range.start, f.pass));
-    analysis.remarks.sort_by_key(|r| (r.range.map(|r| r.start), r.pass));
+    analysis
+        .remarks
+        .sort_by_key(|r| (r.range.map(|r| r.start), r.pass));
     analysis
 }
 
 fn syntax_error(body: &str, e: &SyntaxError) -> Error {
     let (line, column) = LineIndex::new(body).line_col(body, e.range.start);
-    Error::Syntax { message: e.message.clone(), line, column }
+    Error::Syntax {
+        message: e.message.clone(),
+        line,
+        column,
+    }
 }

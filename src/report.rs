@@ -63,7 +63,10 @@ struct JsonReport<'a> {
 /// # Errors
 /// Writing to standard output failed.
 pub fn print_check(results: &[(String, String, CheckOutput)], format: Format) -> io::Result<usize> {
-    let total: usize = results.iter().map(|(_, _, r)| r.analysis.findings.len()).sum();
+    let total: usize = results
+        .iter()
+        .map(|(_, _, r)| r.analysis.findings.len())
+        .sum();
     let mut out = io::stdout().lock();
     match format {
         Format::Human => {
@@ -83,16 +86,27 @@ pub fn print_check(results: &[(String, String, CheckOutput)], format: Format) ->
                     writeln!(out, "{name}:{line}:{col}: {}: {}{help}", f.pass, f.message)?;
                 }
                 for r in &result.analysis.remarks {
-                    let at = r.range.map(|range| result.lines.line_col(body, range.start).0).unwrap_or(1);
+                    let at = r
+                        .range
+                        .map(|range| result.lines.line_col(body, range.start).0)
+                        .unwrap_or(1);
                     eprintln!("{name}:{at}: note: {}: {}", r.pass, r.message);
                 }
             }
             if total > 0 {
-                writeln!(out, "Found {total} hazard{} ({fixable} fixable with `growsafe fix`).", if total == 1 { "" } else { "s" })?;
+                writeln!(
+                    out,
+                    "Found {total} hazard{} ({fixable} fixable with `growsafe fix`).",
+                    if total == 1 { "" } else { "s" }
+                )?;
             }
         }
         Format::Json => {
-            let mut report = JsonReport { version: 1, findings: Vec::new(), remarks: Vec::new() };
+            let mut report = JsonReport {
+                version: 1,
+                findings: Vec::new(),
+                remarks: Vec::new(),
+            };
             for (name, text, result) in results {
                 let body = body(text, result.bom);
                 for f in &result.analysis.findings {
@@ -108,7 +122,11 @@ pub fn print_check(results: &[(String, String, CheckOutput)], format: Format) ->
                         end_column,
                         start: f.range.start,
                         end: f.range.end,
-                        fix: f.fix.as_ref().map(|fix| JsonFix { title: &fix.title, applicability: fix.applicability, edits: &fix.edits }),
+                        fix: f.fix.as_ref().map(|fix| JsonFix {
+                            title: &fix.title,
+                            applicability: fix.applicability,
+                            edits: &fix.edits,
+                        }),
                         no_fix_reason: f.no_fix_reason.as_deref(),
                     });
                 }
@@ -118,7 +136,9 @@ pub fn print_check(results: &[(String, String, CheckOutput)], format: Format) ->
                         pass: r.pass.name(),
                         kind: r.kind,
                         message: &r.message,
-                        line: r.range.map(|range| result.lines.line_col(body, range.start).0),
+                        line: r
+                            .range
+                            .map(|range| result.lines.line_col(body, range.start).0),
                     });
                 }
             }
@@ -141,20 +161,37 @@ pub fn print_fix_summary(name: &str, out: &FixOutput, dry_run: bool) -> io::Resu
     passes.sort();
     passes.dedup();
     for pass in passes {
-        let lines: Vec<String> = out.applied.iter().filter(|a| a.pass == pass).map(|a| a.line.to_string()).collect();
-        writeln!(err, "{name}: {verb} {} {pass} hazard(s) (line {})", lines.len(), lines.join(", "))?;
+        let lines: Vec<String> = out
+            .applied
+            .iter()
+            .filter(|a| a.pass == pass)
+            .map(|a| a.line.to_string())
+            .collect();
+        writeln!(
+            err,
+            "{name}: {verb} {} {pass} hazard(s) (line {})",
+            lines.len(),
+            lines.join(", ")
+        )?;
     }
     let body = body(&out.text, out.text.starts_with('\u{feff}'));
     for f in &out.remaining.findings {
         let (line, col) = out.lines.line_col(body, f.range.start);
         let reason = f.no_fix_reason.as_deref().unwrap_or("no fix available");
-        writeln!(err, "{name}:{line}:{col}: warning: {}: {} (not fixed: {reason})", f.pass, f.message)?;
+        writeln!(
+            err,
+            "{name}:{line}:{col}: warning: {}: {} (not fixed: {reason})",
+            f.pass, f.message
+        )?;
     }
     for r in &out.remaining.remarks {
         if r.kind == RemarkKind::AlreadyFixed && !out.applied.is_empty() {
             continue;
         }
-        let line = r.range.map(|range| out.lines.line_col(body, range.start).0).unwrap_or(1);
+        let line = r
+            .range
+            .map(|range| out.lines.line_col(body, range.start).0)
+            .unwrap_or(1);
         writeln!(err, "{name}:{line}: note: {}: {}", r.pass, r.message)?;
     }
     Ok(())
@@ -167,7 +204,13 @@ pub fn print_fix_summary(name: &str, out: &FixOutput, dry_run: bool) -> io::Resu
 pub fn print_diff(name: &str, before: &str, after: &str) -> io::Result<()> {
     let diff = similar::TextDiff::from_lines(before, after);
     let mut out = io::stdout().lock();
-    write!(out, "{}", diff.unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")))?;
+    write!(
+        out,
+        "{}",
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{name}"), &format!("b/{name}"))
+    )?;
     Ok(())
 }
 

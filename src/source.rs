@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-use swc_common::{BytePos, FileName, GLOBALS, Globals, Mark, SourceMap, Span, Spanned, SyntaxContext, sync::Lrc};
+use swc_common::{
+    BytePos, FileName, GLOBALS, Globals, Mark, SourceMap, Span, Spanned, SyntaxContext, sync::Lrc,
+};
 use swc_ecma_ast::{EsVersion, Program};
 use swc_ecma_parser::{EsSyntax, Syntax, TsSyntax, parse_file_as_program};
 use swc_ecma_transforms_base::resolver;
@@ -47,9 +49,15 @@ impl Lang {
 
     fn syntax(self) -> Syntax {
         match self {
-            Lang::JavaScript => Syntax::Es(EsSyntax { allow_return_outside_function: true, ..Default::default() }),
+            Lang::JavaScript => Syntax::Es(EsSyntax {
+                allow_return_outside_function: true,
+                ..Default::default()
+            }),
             Lang::TypeScript => Syntax::Typescript(TsSyntax::default()),
-            Lang::Tsx => Syntax::Typescript(TsSyntax { tsx: true, ..Default::default() }),
+            Lang::Tsx => Syntax::Typescript(TsSyntax {
+                tsx: true,
+                ..Default::default()
+            }),
         }
     }
 }
@@ -71,14 +79,21 @@ impl<'a> SourceText<'a> {
     pub fn new(text: &'a str) -> Self {
         match text.strip_prefix(BOM) {
             Some(body) => SourceText { bom: true, body },
-            None => SourceText { bom: false, body: text },
+            None => SourceText {
+                bom: false,
+                body: text,
+            },
         }
     }
 
     /// The full file text for a (possibly edited) body.
     #[must_use]
     pub fn reassemble(&self, body: &str) -> String {
-        if self.bom { format!("{BOM}{body}") } else { body.to_owned() }
+        if self.bom {
+            format!("{BOM}{body}")
+        } else {
+            body.to_owned()
+        }
     }
 }
 
@@ -107,7 +122,10 @@ impl Parsed {
     /// The body-relative byte range of a span.
     #[must_use]
     pub fn range(&self, span: Span) -> TextRange {
-        debug_assert!(!span.is_dummy(), "synthesized spans have no place in the text");
+        debug_assert!(
+            !span.is_dummy(),
+            "synthesized spans have no place in the text"
+        );
         TextRange::new((span.lo - self.start_pos).0, (span.hi - self.start_pos).0)
     }
 }
@@ -121,7 +139,9 @@ impl Parsed {
 pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
     if let Some(at) = nesting_overflow(body) {
         return Err(SyntaxError {
-            message: format!("brackets nest deeper than {MAX_NESTING} levels; growsafe refuses such input"),
+            message: format!(
+                "brackets nest deeper than {MAX_NESTING} levels; growsafe refuses such input"
+            ),
             range: TextRange::new(at, at),
         });
     }
@@ -133,17 +153,30 @@ pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
         let span = e.span();
         let lo = (span.lo.max(start_pos) - start_pos).0;
         let hi = (span.hi.max(span.lo).max(start_pos) - start_pos).0;
-        SyntaxError { message: e.kind().msg().into_owned(), range: TextRange::new(lo, hi) }
+        SyntaxError {
+            message: e.kind().msg().into_owned(),
+            range: TextRange::new(lo, hi),
+        }
     };
-    let mut program =
-        parse_file_as_program(&fm, lang.syntax(), EsVersion::latest(), None, &mut recovered).map_err(to_error)?;
+    let mut program = parse_file_as_program(
+        &fm,
+        lang.syntax(),
+        EsVersion::latest(),
+        None,
+        &mut recovered,
+    )
+    .map_err(to_error)?;
     if let Some(e) = recovered.into_iter().next() {
         return Err(to_error(e));
     }
     GLOBALS.set(&Globals::new(), || {
         let unresolved_mark = Mark::new();
         let top_level_mark = Mark::new();
-        program.visit_mut_with(&mut resolver(unresolved_mark, top_level_mark, lang != Lang::JavaScript));
+        program.visit_mut_with(&mut resolver(
+            unresolved_mark,
+            top_level_mark,
+            lang != Lang::JavaScript,
+        ));
         Ok(Parsed {
             program,
             start_pos,

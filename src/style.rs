@@ -23,7 +23,11 @@ impl Style {
         let lines = text.lines().count().max(1);
         let compact = text.len() / lines > 300;
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-        Style { compact, indent_unit: detect_indent(text), newline }
+        Style {
+            compact,
+            indent_unit: detect_indent(text),
+            newline,
+        }
     }
 
     /// The leading whitespace of the line containing `offset`.
@@ -31,7 +35,9 @@ impl Style {
     pub fn indent_at(text: &str, offset: u32) -> &str {
         let start = line_start(text, offset);
         let line = &text[start..];
-        let end = line.find(|c: char| c != ' ' && c != '\t').unwrap_or(line.len());
+        let end = line
+            .find(|c: char| c != ' ' && c != '\t')
+            .unwrap_or(line.len());
         &line[..end]
     }
 
@@ -39,12 +45,16 @@ impl Style {
     #[must_use]
     pub fn starts_line(text: &str, offset: u32) -> bool {
         let start = line_start(text, offset);
-        text[start..offset as usize].chars().all(|c| c == ' ' || c == '\t')
+        text[start..offset as usize]
+            .chars()
+            .all(|c| c == ' ' || c == '\t')
     }
 }
 
 fn line_start(text: &str, offset: u32) -> usize {
-    text[..offset as usize].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+    text[..offset as usize]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1)
 }
 
 fn detect_indent(text: &str) -> String {
@@ -65,7 +75,12 @@ fn detect_indent(text: &str) -> String {
         }
         previous = width;
     }
-    let (best, count) = widths.iter().enumerate().skip(1).max_by_key(|&(w, c)| (*c, std::cmp::Reverse(w))).expect("non-empty");
+    let (best, count) = widths
+        .iter()
+        .enumerate()
+        .skip(1)
+        .max_by_key(|&(w, c)| (*c, std::cmp::Reverse(w)))
+        .expect("non-empty");
     if tabs > *count {
         "\t".to_owned()
     } else if *count == 0 {

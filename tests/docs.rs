@@ -6,7 +6,9 @@ use std::path::Path;
 use growsafe::PassId;
 
 fn render(pass: PassId) -> String {
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(pass.source_file())).unwrap();
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(pass.source_file()))
+            .unwrap();
     let mut out = format!("# {}\n\n{}\n\n", pass.name(), pass.meta().summary);
     for line in source.lines().take_while(|l| l.starts_with("//!")) {
         let text = line.trim_start_matches("//!");
@@ -21,15 +23,31 @@ fn docs_are_fresh() {
     let update = std::env::var_os("UPDATE_DOCS").is_some();
     for pass in PassId::ALL {
         let expected = render(pass);
-        for heading in ["## What it does", "## Why is this bad?", "## Example", "## Fix safety", "## References"] {
-            assert!(expected.contains(heading), "{} docs lack `{heading}`", pass.name());
+        for heading in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Fix safety",
+            "## References",
+        ] {
+            assert!(
+                expected.contains(heading),
+                "{} docs lack `{heading}`",
+                pass.name()
+            );
         }
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/passes").join(format!("{}.md", pass.name()));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/passes")
+            .join(format!("{}.md", pass.name()));
         if update {
             std::fs::write(&path, &expected).unwrap();
         } else {
             let actual = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(actual == expected, "{} is stale: run `just docs` (UPDATE_DOCS=1 cargo test --test docs)", path.display());
+            assert!(
+                actual == expected,
+                "{} is stale: run `just docs` (UPDATE_DOCS=1 cargo test --test docs)",
+                path.display()
+            );
         }
     }
 }

@@ -37,18 +37,33 @@ fn fixed_copy(name: &str, dir: &Path) -> PathBuf {
     let glue = std::fs::read_to_string(e2e_dir().join(format!("{name}.js"))).unwrap();
     let fixed = fix_source(&glue, Lang::JavaScript, &Options::default()).unwrap();
     assert!(fixed.changed, "{name}: growsafe changed nothing");
-    assert!(fixed.remaining.findings.is_empty(), "{name}: hazards left: {:?}", fixed.remaining.findings);
+    assert!(
+        fixed.remaining.findings.is_empty(),
+        "{name}: hazards left: {:?}",
+        fixed.remaining.findings
+    );
     let again = fix_source(&fixed.text, Lang::JavaScript, &Options::default()).unwrap();
     assert!(!again.changed, "{name}: a second fix changed the output");
     let path = dir.join(format!("{name}.js"));
     std::fs::write(&path, &fixed.text).unwrap();
-    std::fs::copy(e2e_dir().join(format!("{name}.wasm")), dir.join(format!("{name}.wasm"))).unwrap();
+    std::fs::copy(
+        e2e_dir().join(format!("{name}.wasm")),
+        dir.join(format!("{name}.wasm")),
+    )
+    .unwrap();
     path
 }
 
 /// The lines that are not bug indicators: the program's own output.
 fn program_lines(output: &str) -> Vec<&str> {
-    output.lines().filter(|l| !["BUG", "COUNT:", "RESULT:"].iter().any(|p| l.starts_with(p))).collect()
+    output
+        .lines()
+        .filter(|l| {
+            !["BUG", "COUNT:", "RESULT:"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect()
 }
 
 fn check(program: &str, level: &str) {
@@ -57,13 +72,26 @@ fn check(program: &str, level: &str) {
     let tmp = tempfile::tempdir().unwrap();
 
     let unpatched = node(&runner, &e2e_dir().join(format!("{name}.js")));
-    let expected_unpatched = std::fs::read_to_string(e2e_dir().join(format!("expected/{program}.unpatched.txt"))).unwrap();
-    assert_eq!(unpatched, expected_unpatched, "{name}: the unpatched build no longer shows the bug as recorded");
+    let expected_unpatched =
+        std::fs::read_to_string(e2e_dir().join(format!("expected/{program}.unpatched.txt")))
+            .unwrap();
+    assert_eq!(
+        unpatched, expected_unpatched,
+        "{name}: the unpatched build no longer shows the bug as recorded"
+    );
 
     let fixed = node(&runner, &fixed_copy(&name, tmp.path()));
-    let expected_fixed = std::fs::read_to_string(e2e_dir().join(format!("expected/{program}.fixed.txt"))).unwrap();
-    assert_eq!(fixed, expected_fixed, "{name}: the fixed build does not behave as expected");
-    assert_eq!(program_lines(&unpatched), program_lines(&fixed), "{name}: the program's own output changed");
+    let expected_fixed =
+        std::fs::read_to_string(e2e_dir().join(format!("expected/{program}.fixed.txt"))).unwrap();
+    assert_eq!(
+        fixed, expected_fixed,
+        "{name}: the fixed build does not behave as expected"
+    );
+    assert_eq!(
+        program_lines(&unpatched),
+        program_lines(&fixed),
+        "{name}: the program's own output changed"
+    );
 }
 
 #[test]

@@ -20,7 +20,11 @@ fn options(path: &Path, pass: PassId) -> Options {
     } else {
         HeapStyle::Getter
     };
-    Options { heap_style, select: Some(vec![pass]), ignore: Vec::new() }
+    Options {
+        heap_style,
+        select: Some(vec![pass]),
+        ignore: Vec::new(),
+    }
 }
 
 fn run(pass: PassId, path: &Path) -> String {
@@ -40,19 +44,33 @@ fn run(pass: PassId, path: &Path) -> String {
         if let Some(fix) = &f.fix {
             assert!(!fix.title.is_empty(), "fix without a title");
         } else {
-            assert_ne!(pass.meta().fix, FixAvailability::Always, "{pass} declares fixes always but emitted none");
+            assert_ne!(
+                pass.meta().fix,
+                FixAvailability::Always,
+                "{pass} declares fixes always but emitted none"
+            );
         }
     }
     for r in &checked.analysis.remarks {
-        let line = r.range.map_or(0, |range| checked.lines.line_col(&text, range.start).0);
+        let line = r
+            .range
+            .map_or(0, |range| checked.lines.line_col(&text, range.start).0);
         writeln!(out, "{line}: note ({:?}): {}", r.kind, r.message).unwrap();
     }
 
     // fix_source re-parses its output and refuses text that does not parse.
     let fixed = fix_source(&text, lang, &options).unwrap();
     let again = fix_source(&fixed.text, lang, &options).unwrap();
-    assert!(!again.changed, "a second fix changed the output of {}:\n{}", path.display(), again.text);
-    assert!(again.remaining.findings.iter().all(|f| f.fix.is_none()), "fixable findings remain after fixing");
+    assert!(
+        !again.changed,
+        "a second fix changed the output of {}:\n{}",
+        path.display(),
+        again.text
+    );
+    assert!(
+        again.remaining.findings.iter().all(|f| f.fix.is_none()),
+        "fixable findings remain after fixing"
+    );
 
     out.push_str("\n----- fixed -----\n");
     let diff = similar::TextDiff::from_lines(&text, &fixed.text);
@@ -86,8 +104,33 @@ fn all_passes_together_converge_on_the_example() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/glue.js");
     let text = std::fs::read_to_string(path).unwrap();
     let fixed = fix_source(&text, Lang::JavaScript, &Options::default()).unwrap();
-    assert_eq!(fixed.applied.iter().filter(|a| a.pass == PassId::HeapSnapshot).count(), 4);
-    assert_eq!(fixed.applied.iter().filter(|a| a.pass == PassId::HeapDestructure).count(), 1);
-    assert_eq!(fixed.applied.iter().filter(|a| a.pass == PassId::AsyncifySleepAlloc).count(), 1);
-    assert!(!fix_source(&fixed.text, Lang::JavaScript, &Options::default()).unwrap().changed);
+    assert_eq!(
+        fixed
+            .applied
+            .iter()
+            .filter(|a| a.pass == PassId::HeapSnapshot)
+            .count(),
+        4
+    );
+    assert_eq!(
+        fixed
+            .applied
+            .iter()
+            .filter(|a| a.pass == PassId::HeapDestructure)
+            .count(),
+        1
+    );
+    assert_eq!(
+        fixed
+            .applied
+            .iter()
+            .filter(|a| a.pass == PassId::AsyncifySleepAlloc)
+            .count(),
+        1
+    );
+    assert!(
+        !fix_source(&fixed.text, Lang::JavaScript, &Options::default())
+            .unwrap()
+            .changed
+    );
 }

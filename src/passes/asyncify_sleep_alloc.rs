@@ -67,8 +67,8 @@
 
 use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
-    AssignTarget, BinaryOp, BlockStmt, CallExpr, Callee, Expr, Function, Lit, MemberExpr, NewExpr, ObjectLit, Pat, Prop,
-    PropName, PropOrSpread, SimpleAssignTarget, Stmt, VarDeclarator,
+    AssignTarget, BinaryOp, BlockStmt, CallExpr, Callee, Expr, Function, Lit, MemberExpr, NewExpr,
+    ObjectLit, Pat, Prop, PropName, PropOrSpread, SimpleAssignTarget, Stmt, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -88,19 +88,22 @@ pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
                 pass: PassId::AsyncifySleepAlloc,
                 kind: RemarkKind::LeftAlone,
                 range: Some(cx.range(marker)),
-                message: "JSPI build: Asyncify data blocks are not used, nothing to cache".to_owned(),
+                message: "JSPI build: Asyncify data blocks are not used, nothing to cache"
+                    .to_owned(),
             });
         }
         return;
     }
     if !scan.has_object {
-        // A runtime whose names Closure renamed still says `invalid state: `.
-        if let (Some(state), true) = (scan.invalid_state, scan.mentions_asyncify_export) {
+        // A runtime whose names Closure renamed: its inlined `allocateData`, or the
+        // `invalid state: ` message of `handleSleep`.
+        if let Some(anchor) = scan.renamed_allocate.or(scan.invalid_state) {
             out.findings.push(Finding::unfixable(
                 PassId::AsyncifySleepAlloc,
-                cx.range(state),
+                cx.range(anchor),
                 "Asyncify runtime allocates a data block on every sleep, which can grow memory mid-sleep",
-                "the `Asyncify` object's names are renamed (Closure?); growsafe cannot match `allocateData`/`handleSleep` safely",
+                "its names are renamed (Closure?), so `allocateData`/`handleSleep` cannot be matched safely; \
+                 build without `--closure 1` or patch the runtime by hand",
             ));
         }
         return;
@@ -112,9 +115,13 @@ pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
 fn runtime(cx: &Context<'_>, object: &ObjectLit, out: &mut Analysis) {
     let entry = |name: &str| object_entry(object, name);
     // Only a mode-1 runtime with `handleSleep` is of interest.
-    let Some((_, handle_sleep)) = entry("handleSleep") else { return };
+    let Some((_, handle_sleep)) = entry("handleSleep") else {
+        return;
+    };
     // 3.1.24+ JSPI objects have no data block at all.
-    let Some((allocate_prop, allocate)) = entry("allocateData") else { return };
+    let Some((allocate_prop, allocate)) = entry("allocateData") else {
+        return;
+    };
     if entry("growsafeTake").is_some() || mentions_member(handle_sleep, "_cachedData") {
         out.remarks.push(Remark {
             pass: PassId::AsyncifySleepAlloc,
@@ -127,7 +134,12 @@ fn runtime(cx: &Context<'_>, object: &ObjectLit, out: &mut Analysis) {
     let range = cx.range(allocate_prop.span());
     let message = "`Asyncify.handleSleep` mallocs a data block on every sleep, which can grow memory mid-sleep";
     match plan(cx, object, allocate_prop, allocate, handle_sleep) {
-        Ok(fix) => out.findings.push(Finding::fixable(PassId::AsyncifySleepAlloc, range, message, fix)),
+        Ok(fix) => out.findings.push(Finding::fixable(
+            PassId::AsyncifySleepAlloc,
+            range,
+            message,
+            fix,
+        )),
         Err(missing) => out.findings.push(Finding::unfixable(
             PassId::AsyncifySleepAlloc,
             range,
@@ -138,18 +150,31 @@ fn runtime(cx: &Context<'_>, object: &ObjectLit, out: &mut Analysis) {
 }
 
 /// The anchors of a stock runtime, turned into edits; `Err` names the missing anchor.
-fn plan(cx: &Context<'_>, object: &ObjectLit, allocate_prop: &Prop, allocate: &Function, handle_sleep: &Function) -> Result<Fix, String> {
+fn plan(
+    cx: &Context<'_>,
+    object: &ObjectLit,
+    allocate_prop: &Prop,
+    allocate: &Function,
+    handle_sleep: &Function,
+) -> Result<Fix, String> {
     for helper in ["setDataHeader", "setDataRewindFunc"] {
         if object_entry(object, helper).is_none() {
             return Err(format!("`Asyncify.{helper}` is missing"));
         }
     }
-    let (malloc, header) = allocation(cx, allocate).ok_or("`allocateData` does not call `malloc(HEADER + Asyncify.StackSize)`")?;
+    let (malloc, header) = allocation(cx, allocate)
+        .ok_or("`allocateData` does not call `malloc(HEADER + Asyncify.StackSize)`")?;
     let mut anchors = Anchors::default();
     handle_sleep.visit_with(&mut anchors);
-    let take = anchors.allocate_call.ok_or("`handleSleep` does not assign `Asyncify.currData = Asyncify.allocateData()`")?;
-    let (free_call, free) = anchors.free_call.ok_or("`handleSleep` does not `free(Asyncify.currData)` before `Asyncify.currData = null`")?;
-    let normal = anchors.normal_branch.ok_or("`handleSleep` has no `if (Asyncify.state === Asyncify.State.Normal) { … }` branch")?;
+    let take = anchors
+        .allocate_call
+        .ok_or("`handleSleep` does not assign `Asyncify.currData = Asyncify.allocateData()`")?;
+    let (free_call, free) = anchors.free_call.ok_or(
+        "`handleSleep` does not `free(Asyncify.currData)` before `Asyncify.currData = null`",
+    )?;
+    let normal = anchors.normal_branch.ok_or(
+        "`handleSleep` has no `if (Asyncify.state === Asyncify.State.Normal) { … }` branch",
+    )?;
     let free = cx.slice(free).to_owned();
 
     let compact = cx.style.compact;
@@ -157,7 +182,11 @@ fn plan(cx: &Context<'_>, object: &ObjectLit, allocate_prop: &Prop, allocate: &F
     let reserve_call = if compact {
         "Asyncify.growsafeReserve();".to_owned()
     } else {
-        format!("Asyncify.growsafeReserve();{}{}", cx.style.newline, Style::indent_at(cx.text, sleep_start.start))
+        format!(
+            "Asyncify.growsafeReserve();{}{}",
+            cx.style.newline,
+            Style::indent_at(cx.text, sleep_start.start)
+        )
     };
     let helpers = helpers(cx, allocate_prop, &malloc, &free, &header);
     Ok(Fix::safe(
@@ -166,13 +195,22 @@ fn plan(cx: &Context<'_>, object: &ObjectLit, allocate_prop: &Prop, allocate: &F
             Edit::insert_at(cx.range(allocate_prop.span()).start, helpers),
             Edit::insert_at(sleep_start.start, reserve_call),
             Edit::replace(cx.range(take), "Asyncify.growsafeTake()"),
-            Edit::replace(cx.range(free_call), "Asyncify.growsafeRelease(Asyncify.currData)"),
+            Edit::replace(
+                cx.range(free_call),
+                "Asyncify.growsafeRelease(Asyncify.currData)",
+            ),
         ],
     ))
 }
 
 /// The helper entries inserted before `allocateData`, in the object's own style.
-fn helpers(cx: &Context<'_>, allocate_prop: &Prop, malloc: &str, free: &str, header: &str) -> String {
+fn helpers(
+    cx: &Context<'_>,
+    allocate_prop: &Prop,
+    malloc: &str,
+    free: &str,
+    header: &str,
+) -> String {
     let body_reserve = [
         "var cache = Asyncify.growsafeCache;".to_owned(),
         "if (Asyncify.currData || cache.busy || cache.reserving) return;".to_owned(),
@@ -203,7 +241,11 @@ fn helpers(cx: &Context<'_>, allocate_prop: &Prop, malloc: &str, free: &str, hea
     let cache = "growsafeCache: {block: 0, size: 0, busy: false, reserving: false}";
     let shorthand = matches!(allocate_prop, Prop::Method(_));
     let head = |name: &str, params: &str| {
-        if shorthand { format!("{name}({params}) {{") } else { format!("{name}: function({params}) {{") }
+        if shorthand {
+            format!("{name}({params}) {{")
+        } else {
+            format!("{name}: function({params}) {{")
+        }
     };
     if cx.style.compact {
         let join = |lines: &[String]| minify(&lines.join(""));
@@ -226,18 +268,34 @@ fn helpers(cx: &Context<'_>, allocate_prop: &Prop, malloc: &str, free: &str, hea
     // 3.1.6 joins entries as `},allocateData:function() {`; 3.1.45+ puts each on its own line.
     let own_line = Style::starts_line(text, key_start);
     let close_indent = closing_indent(cx, allocate_prop);
-    let entry_sep = if own_line { format!(",{nl}{}", Style::indent_at(text, key_start)) } else { ",".to_owned() };
+    let entry_sep = if own_line {
+        format!(",{nl}{}", Style::indent_at(text, key_start))
+    } else {
+        ",".to_owned()
+    };
     let body_indent = format!("{close_indent}{unit}");
     let body = |lines: &[String]| {
-        lines.iter().map(|l| format!("{nl}{body_indent}{}", l.replace('\t', unit))).collect::<String>()
+        lines
+            .iter()
+            .map(|l| format!("{nl}{body_indent}{}", l.replace('\t', unit)))
+            .collect::<String>()
     };
     let mut out = String::new();
     out.push_str("// growsafe: one Asyncify data block, reused by every sleep (see `growsafe explain asyncify-sleep-alloc`).");
-    out.push_str(&format!("{nl}{}", if own_line { Style::indent_at(text, key_start).to_owned() } else { close_indent.clone() }));
+    out.push_str(&format!(
+        "{nl}{}",
+        if own_line {
+            Style::indent_at(text, key_start).to_owned()
+        } else {
+            close_indent.clone()
+        }
+    ));
     out.push_str(cache);
-    for (name, params, lines) in
-        [("growsafeReserve", "", &body_reserve[..]), ("growsafeTake", "", &body_take[..]), ("growsafeRelease", "ptr", &body_release[..])]
-    {
+    for (name, params, lines) in [
+        ("growsafeReserve", "", &body_reserve[..]),
+        ("growsafeTake", "", &body_take[..]),
+        ("growsafeRelease", "ptr", &body_release[..]),
+    ] {
         out.push_str(&entry_sep);
         out.push_str(&head(name, params));
         out.push_str(&body(lines));
@@ -261,7 +319,8 @@ fn minify(code: &str) -> String {
         if c == ' ' || c == '\t' {
             let prev = out.chars().last();
             let next = chars.get(i + 1).copied();
-            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+            let word =
+                |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
             if word(prev) && word(next) {
                 out.push(' ');
             }
@@ -287,11 +346,18 @@ fn allocation(cx: &Context<'_>, allocate: &Function) -> Option<(String, String)>
                 && bin.op == BinaryOp::Add
             {
                 let header = match (&*bin.left, &*bin.right) {
-                    (Expr::Lit(Lit::Num(n)), other) | (other, Expr::Lit(Lit::Num(n))) if is_stack_size(other) => Some(n),
+                    (Expr::Lit(Lit::Num(n)), other) | (other, Expr::Lit(Lit::Num(n)))
+                        if is_stack_size(other) =>
+                    {
+                        Some(n)
+                    }
                     _ => None,
                 };
                 if let Some(header) = header {
-                    self.found = Some((self.cx.slice(callee.span()).to_owned(), self.cx.slice(header.span).to_owned()));
+                    self.found = Some((
+                        self.cx.slice(callee.span()).to_owned(),
+                        self.cx.slice(header.span).to_owned(),
+                    ));
                 }
             }
             call.visit_children_with(self);
@@ -375,7 +441,9 @@ impl Visit for Anchors {
 /// `key: () => {}` (arrows are reported as their enclosing property only).
 fn object_entry<'a>(object: &'a ObjectLit, name: &str) -> Option<(&'a Prop, &'a Function)> {
     object.props.iter().find_map(|prop| {
-        let PropOrSpread::Prop(prop) = prop else { return None };
+        let PropOrSpread::Prop(prop) = prop else {
+            return None;
+        };
         match &**prop {
             Prop::Method(m) if key_is(&m.key, name) => Some((&**prop, &*m.function)),
             Prop::KeyValue(kv) if key_is(&kv.key, name) => match &*kv.value {
@@ -417,10 +485,19 @@ struct Scan {
     has_object: bool,
     jspi: Option<Span>,
     invalid_state: Option<Span>,
-    mentions_asyncify_export: bool,
+    /// A function shaped like Closure's inlined `allocateData`:
+    /// `var a = malloc(N), b = a + 12; …; H[a + 8 >> 2] = id; return a`.
+    renamed_allocate: Option<Span>,
 }
 
 impl Visit for Scan {
+    fn visit_function(&mut self, f: &Function) {
+        if self.renamed_allocate.is_none() && f.body.as_ref().is_some_and(|b| looks_like_allocate_data(&b.stmts)) {
+            self.renamed_allocate = Some(f.span);
+        }
+        f.visit_children_with(self);
+    }
+
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
         if let Pat::Ident(name) = &d.name
             && &*name.id.sym == "Asyncify"
@@ -434,12 +511,12 @@ impl Visit for Scan {
     fn visit_member_expr(&mut self, m: &MemberExpr) {
         if let Expr::Ident(object) = &*m.obj
             && &*object.sym == "WebAssembly"
-            && matches!(member_prop_name(&m.prop), Some("Suspending" | "promising" | "Suspender"))
+            && matches!(
+                member_prop_name(&m.prop),
+                Some("Suspending" | "promising" | "Suspender")
+            )
         {
             self.jspi.get_or_insert(m.span);
-        }
-        if member_prop_name(&m.prop).is_some_and(|p| p.contains("asyncify_start_unwind")) {
-            self.mentions_asyncify_export = true;
         }
         m.visit_children_with(self);
     }
@@ -452,7 +529,8 @@ impl Visit for Scan {
         {
             for arg in new.args.iter().flatten() {
                 if let Expr::Object(options) = &*arg.expr
-                    && (object_has_key(options, "suspending") || object_has_key(options, "promising"))
+                    && (object_has_key(options, "suspending")
+                        || object_has_key(options, "promising"))
                 {
                     self.jspi.get_or_insert(new.span);
                 }
@@ -467,18 +545,58 @@ impl Visit for Scan {
             if value.starts_with("invalid state: ") {
                 self.invalid_state.get_or_insert(s.span);
             }
-            if value.contains("asyncify_start_unwind") {
-                self.mentions_asyncify_export = true;
-            }
         }
     }
 
     fn visit_tpl(&mut self, tpl: &swc_ecma_ast::Tpl) {
-        if tpl.quasis.first().is_some_and(|q| q.raw.starts_with("invalid state: ")) {
+        if tpl
+            .quasis
+            .first()
+            .is_some_and(|q| q.raw.starts_with("invalid state: "))
+        {
             self.invalid_state.get_or_insert(tpl.span);
         }
         tpl.visit_children_with(self);
     }
+}
+
+/// `var a = f(…), b = a + 12 (or 24)` first, and a store to `X[a + 8 >> 2]` (or `a + 16`) later.
+fn looks_like_allocate_data(stmts: &[Stmt]) -> bool {
+    let Some(Stmt::Decl(swc_ecma_ast::Decl::Var(var))) = stmts.first() else { return false };
+    let [first, second, ..] = var.decls.as_slice() else { return false };
+    let (Pat::Ident(ptr), Some(Expr::Call(_)), Some(Expr::Bin(header))) = (&first.name, first.init.as_deref(), second.init.as_deref())
+    else {
+        return false;
+    };
+    let header_size = match (&*header.left, &*header.right) {
+        (Expr::Ident(i), Expr::Lit(Lit::Num(n))) if i.sym == ptr.id.sym && header.op == BinaryOp::Add => n.value,
+        _ => return false,
+    };
+    if header_size != 12.0 && header_size != 24.0 {
+        return false;
+    }
+    let rewind_offset = if header_size == 12.0 { 8.0 } else { 16.0 };
+    struct Store<'a> {
+        ptr: &'a str,
+        offset: f64,
+        found: bool,
+    }
+    impl Visit for Store<'_> {
+        fn visit_member_expr(&mut self, m: &MemberExpr) {
+            if let swc_ecma_ast::MemberProp::Computed(c) = &m.prop
+                && let Expr::Bin(shift) = &*c.expr
+                && let Expr::Bin(add) = &*shift.left
+                && matches!(&*add.left, Expr::Ident(i) if &*i.sym == self.ptr)
+                && matches!(&*add.right, Expr::Lit(Lit::Num(n)) if n.value == self.offset)
+            {
+                self.found = true;
+            }
+            m.visit_children_with(self);
+        }
+    }
+    let mut store = Store { ptr: &ptr.id.sym, offset: rewind_offset, found: false };
+    stmts.visit_with(&mut store);
+    store.found
 }
 
 fn object_has_key(object: &ObjectLit, name: &str) -> bool {

@@ -50,9 +50,10 @@ use std::collections::HashMap;
 
 use swc_common::{Span, Spanned, SyntaxContext};
 use swc_ecma_ast::{
-    ArrowExpr, ArrowFunctionBody, AssignExpr, AssignOp, AssignTarget, Constructor, Decl, Expr, ExprStmt,
-    Function, Id, Ident, MemberExpr, MemberProp, ModuleExportName, ModuleItem, NamedExport, ObjectPat, ObjectPatProp, Pat, Prop,
-    PropName, SimpleAssignTarget, Stmt, UpdateExpr, VarDecl, VarDeclarator,
+    ArrowExpr, ArrowFunctionBody, AssignExpr, AssignOp, AssignTarget, Constructor, Decl, Expr,
+    ExprStmt, Function, Id, Ident, MemberExpr, MemberProp, ModuleExportName, ModuleItem,
+    NamedExport, ObjectPat, ObjectPatProp, Pat, Prop, PropName, SimpleAssignTarget, Stmt,
+    UpdateExpr, VarDecl, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -75,14 +76,28 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
     }
     let accessor = accessor && plan.blocker.is_none();
     for group in &plan.groups {
-        let views: Vec<String> = group.bindings.iter().map(|b| format!("`{}`", b.local.0)).collect();
+        let views: Vec<String> = group
+            .bindings
+            .iter()
+            .map(|b| format!("`{}`", b.local.0))
+            .collect();
         let message = format!(
             "destructuring pins {} in a local; it goes dead when memory grows",
             views.join(", ")
         );
         let finding = match &group.blocked {
-            Some(reason) => Finding::unfixable(PassId::HeapDestructure, group.range, message, reason.clone()),
-            None => Finding::fixable(PassId::HeapDestructure, group.range, message, group_fix(cx, &plan, group, accessor)),
+            Some(reason) => Finding::unfixable(
+                PassId::HeapDestructure,
+                group.range,
+                message,
+                reason.clone(),
+            ),
+            None => Finding::fixable(
+                PassId::HeapDestructure,
+                group.range,
+                message,
+                group_fix(cx, plan, group, accessor),
+            ),
         };
         out.findings.push(finding);
     }
@@ -137,9 +152,17 @@ struct Binding {
 #[derive(Debug, Clone)]
 enum Origin {
     /// `{ memory: { HEAP16 } }`: the property `memory` of an enclosing pattern.
-    Nested { prop: TextRange, key: Option<String> },
+    Nested {
+        prop: TextRange,
+        key: Option<String>,
+    },
     /// `const { HEAP32 } = init;`
-    Declarator { declarator: TextRange, init: TextRange, init_ident: Option<Id>, decl: DeclInfo },
+    Declarator {
+        declarator: TextRange,
+        init: TextRange,
+        init_ident: Option<Id>,
+        decl: DeclInfo,
+    },
     /// `function f({ HEAP16 })`
     Param,
     /// Anywhere else (assignment, loop head, catch clause, array element…).
@@ -165,7 +188,11 @@ enum UseKind {
     /// `HEAP16[i]` read: `(index range)`.
     Read { member: TextRange, index: TextRange },
     /// `HEAP16[i] = v;` as a statement.
-    Write { assign: TextRange, index: TextRange, value: TextRange },
+    Write {
+        assign: TextRange,
+        index: TextRange,
+        value: TextRange,
+    },
     /// `{ HEAP16 }` in an object literal.
     Shorthand,
     /// Anything else: passed on, `.subarray`, `.length`…
@@ -176,14 +203,34 @@ enum UseKind {
 
 impl Plan {
     fn build(cx: &Context<'_>) -> Plan {
-        let mut collector = Collector { cx, pending: None, groups: Vec::new(), scopes: Vec::new(), decl: None, listed: Vec::new() };
+        let mut collector = Collector {
+            cx,
+            pending: None,
+            groups: Vec::new(),
+            scopes: Vec::new(),
+            decl: None,
+            listed: Vec::new(),
+        };
         cx.parsed.program.visit_with(&mut collector);
-        let mut plan = Plan { groups: collector.groups, ..Plan::default() };
+        let mut plan = Plan {
+            groups: collector.groups,
+            ..Plan::default()
+        };
         if plan.groups.is_empty() {
             return plan;
         }
-        let targets: HashMap<Id, Span> = plan.groups.iter().flat_map(|g| g.bindings.iter().map(|b| (b.local.clone(), b.decl))).collect();
-        let mut uses = Uses { cx, targets: &targets, uses: HashMap::new(), idents: Vec::new(), statement: None };
+        let targets: HashMap<Id, Span> = plan
+            .groups
+            .iter()
+            .flat_map(|g| g.bindings.iter().map(|b| (b.local.clone(), b.decl)))
+            .collect();
+        let mut uses = Uses {
+            cx,
+            targets: &targets,
+            uses: HashMap::new(),
+            idents: Vec::new(),
+            statement: None,
+        };
         cx.parsed.program.visit_with(&mut uses);
         plan.uses = uses.uses;
         plan.idents = uses.idents;
@@ -192,10 +239,15 @@ impl Plan {
                 continue;
             }
             for binding in &group.bindings {
-                let blocking = plan.uses.get(&binding.local).into_iter().flatten().find_map(|u| match u.kind {
-                    UseKind::Blocking(why) => Some(why),
-                    _ => None,
-                });
+                let blocking = plan
+                    .uses
+                    .get(&binding.local)
+                    .into_iter()
+                    .flatten()
+                    .find_map(|u| match u.kind {
+                        UseKind::Blocking(why) => Some(why),
+                        _ => None,
+                    });
                 if let Some(why) = blocking {
                     group.blocked = Some(format!("`{}` {why}", binding.local.0));
                     break;
@@ -207,7 +259,13 @@ impl Plan {
             .iter()
             .filter(|g| g.blocked.is_none())
             .flat_map(|g| g.bindings.iter())
-            .flat_map(|b| plan.uses.get(&b.local).into_iter().flatten().map(move |u| (b, u)))
+            .flat_map(|b| {
+                plan.uses
+                    .get(&b.local)
+                    .into_iter()
+                    .flatten()
+                    .map(move |u| (b, u))
+            })
             .filter_map(|(b, u)| match u.kind {
                 UseKind::Other(what) => Some((u.range, format!("`{}` {what}", b.local.0))),
                 _ => None,
@@ -219,21 +277,33 @@ impl Plan {
     /// Whether `name` is free to bind in `scope`: no identifier of that name occurs there, and
     /// no identifier of that name with another binding occurs anywhere a use sits.
     fn name_is_free(&self, name: &str, scope: TextRange) -> bool {
-        !self.idents.iter().any(|(sym, _, at)| &**sym == name && scope.start <= *at && *at < scope.end)
+        !self
+            .idents
+            .iter()
+            .any(|(sym, _, at)| &**sym == name && scope.start <= *at && *at < scope.end)
     }
 
     /// Whether `id` can be read at every use of the group: nothing named like it with another
     /// binding occurs in the scope, and it is never assigned.
     fn source_is_stable(&self, id: &Id, scope: TextRange) -> bool {
-        let shadowed = self.idents.iter().any(|(sym, ctxt, at)| *sym == id.0 && *ctxt != id.1 && scope.start <= *at && *at < scope.end);
-        !shadowed && !self.uses.get(id).is_some_and(|u| u.iter().any(|u| matches!(u.kind, UseKind::Blocking(_))))
+        let shadowed = self.idents.iter().any(|(sym, ctxt, at)| {
+            *sym == id.0 && *ctxt != id.1 && scope.start <= *at && *at < scope.end
+        });
+        !shadowed
+            && !self
+                .uses
+                .get(id)
+                .is_some_and(|u| u.iter().any(|u| matches!(u.kind, UseKind::Blocking(_))))
     }
 
     fn fresh_name(&self, base: &str, scope: TextRange) -> String {
         if self.name_is_free(base, scope) {
             return base.to_owned();
         }
-        (1..).map(|n| format!("{base}_{n}")).find(|n| self.name_is_free(n, scope)).expect("unbounded")
+        (1..)
+            .map(|n| format!("{base}_{n}"))
+            .find(|n| self.name_is_free(n, scope))
+            .expect("unbounded")
     }
 }
 
@@ -242,7 +312,11 @@ fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fi
     let compact = cx.style.compact;
     let sep = if compact { "," } else { ", " };
     let others = || {
-        if compact { format!("{{{}}}", group.others.join(",")) } else { format!("{{ {} }}", group.others.join(", ")) }
+        if compact {
+            format!("{{{}}}", group.others.join(","))
+        } else {
+            format!("{{ {} }}", group.others.join(", "))
+        }
     };
     let eq = if compact { "=" } else { " = " };
     let mut edits = Vec::new();
@@ -250,7 +324,11 @@ fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fi
         Origin::Nested { prop, key } => {
             let key = key.as_deref().expect("checked when collecting");
             let name = plan.fresh_name(key, group.scope);
-            let binding = if name == key { name.clone() } else { format!("{key}:{}{name}", if compact { "" } else { " " }) };
+            let binding = if name == key {
+                name.clone()
+            } else {
+                format!("{key}:{}{name}", if compact { "" } else { " " })
+            };
             if group.others.is_empty() {
                 edits.push(Edit::replace(*prop, binding));
             } else {
@@ -259,10 +337,19 @@ fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fi
             }
             name
         }
-        Origin::Declarator { declarator, init, init_ident, decl } => {
+        Origin::Declarator {
+            declarator,
+            init,
+            init_ident,
+            decl,
+        } => {
             let init_text = &cx.text[init.as_usize()];
             match init_ident {
-                Some(id) if plan.source_is_stable(id, group.scope) && group.others.is_empty() && decl.listed => {
+                Some(id)
+                    if plan.source_is_stable(id, group.scope)
+                        && group.others.is_empty()
+                        && decl.listed =>
+                {
                     edits.push(delete_declarator(cx, decl));
                     id.0.to_string()
                 }
@@ -278,12 +365,17 @@ fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fi
                     }
                 }
                 _ => {
-                    let base = init_ident.as_ref().map_or_else(|| base_name(init_text), |id| id.0.to_string());
+                    let base = init_ident
+                        .as_ref()
+                        .map_or_else(|| base_name(init_text), |id| id.0.to_string());
                     let name = plan.fresh_name(&base, group.scope);
                     if group.others.is_empty() {
                         edits.push(Edit::replace(group.pattern, name.clone()));
                     } else {
-                        edits.push(Edit::replace(*declarator, format!("{name}{eq}{init_text}{sep}{}{eq}{name}", others())));
+                        edits.push(Edit::replace(
+                            *declarator,
+                            format!("{name}{eq}{init_text}{sep}{}{eq}{name}", others()),
+                        ));
                     }
                     name
                 }
@@ -302,26 +394,49 @@ fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fi
             edits.extend(use_edits(cx, u, &access, binding, accessor));
         }
     }
-    let title = format!("Read the view{} through `{name}` at each use", if group.bindings.len() > 1 { "s" } else { "" });
+    let title = format!(
+        "Read the view{} through `{name}` at each use",
+        if group.bindings.len() > 1 { "s" } else { "" }
+    );
     Fix::safe(title, edits)
 }
 
-fn use_edits(cx: &Context<'_>, u: &Use, access: &str, binding: &Binding, accessor: bool) -> Vec<Edit> {
+fn use_edits(
+    cx: &Context<'_>,
+    u: &Use,
+    access: &str,
+    binding: &Binding,
+    accessor: bool,
+) -> Vec<Edit> {
     let sep = if cx.style.compact { "," } else { ", " };
     // Edits stay outside the index and value, so uses nested in them get their own edits.
     match &u.kind {
         UseKind::Read { member, index } if accessor => vec![
-            Edit::replace(TextRange::new(u.range.start, index.start), format!("{access}.get(")),
+            Edit::replace(
+                TextRange::new(u.range.start, index.start),
+                format!("{access}.get("),
+            ),
             Edit::replace(TextRange::new(index.end, member.end), ")"),
         ],
-        UseKind::Write { assign: _, index, value } if accessor => vec![
-            Edit::replace(TextRange::new(u.range.start, index.start), format!("{access}.set(")),
+        UseKind::Write {
+            assign: _,
+            index,
+            value,
+        } if accessor => vec![
+            Edit::replace(
+                TextRange::new(u.range.start, index.start),
+                format!("{access}.set("),
+            ),
             Edit::replace(TextRange::new(index.end, value.start), sep),
             Edit::insert_at(value.end, ")"),
         ],
         UseKind::Shorthand => vec![Edit::replace(
             u.range,
-            format!("{}:{}{access}", binding.local.0, if cx.style.compact { "" } else { " " }),
+            format!(
+                "{}:{}{access}",
+                binding.local.0,
+                if cx.style.compact { "" } else { " " }
+            ),
         )],
         _ => vec![Edit::replace(u.range, access.to_owned())],
     }
@@ -341,15 +456,24 @@ fn delete_declarator(cx: &Context<'_>, decl: &DeclInfo) -> Edit {
             && let Some(line_end) = line_end
             && text[end..line_end].trim().is_empty()
         {
-            return Edit::delete(TextRange::new(u32::try_from(line_start).expect("small"), u32::try_from(line_end).expect("small")));
+            return Edit::delete(TextRange::new(
+                u32::try_from(line_start).expect("small"),
+                u32::try_from(line_end).expect("small"),
+            ));
         }
         return Edit::delete(decl.stmt);
     }
     let i = decl.index;
     if i + 1 < decl.siblings.len() {
-        Edit::delete(TextRange::new(decl.siblings[i].start, decl.siblings[i + 1].start))
+        Edit::delete(TextRange::new(
+            decl.siblings[i].start,
+            decl.siblings[i + 1].start,
+        ))
     } else {
-        Edit::delete(TextRange::new(decl.siblings[i - 1].end, decl.siblings[i].end))
+        Edit::delete(TextRange::new(
+            decl.siblings[i - 1].end,
+            decl.siblings[i].end,
+        ))
     }
 }
 
@@ -358,10 +482,22 @@ fn base_name(init: &str) -> String {
     if init.trim_end().ends_with([')', ']']) {
         return "memory".to_owned();
     }
-    let tail = init.rsplit(['.', '[', '(', ')', ']', '\'', '"', ' ']).find(|s| !s.is_empty()).unwrap_or("");
-    let valid = tail.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && tail.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-    if valid && view_name(tail).is_none() { tail.to_owned() } else { "memory".to_owned() }
+    let tail = init
+        .rsplit(['.', '[', '(', ')', ']', '\'', '"', ' '])
+        .find(|s| !s.is_empty())
+        .unwrap_or("");
+    let valid = tail
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && tail
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if valid && view_name(tail).is_none() {
+        tail.to_owned()
+    } else {
+        "memory".to_owned()
+    }
 }
 
 /// First walk: find object patterns that destructure views, with where they sit.
@@ -379,7 +515,10 @@ struct Collector<'a, 'cx> {
 
 impl Collector<'_, '_> {
     fn scope(&self) -> TextRange {
-        self.scopes.last().copied().unwrap_or_else(|| TextRange::new(0, u32::try_from(self.cx.text.len()).expect("small")))
+        self.scopes
+            .last()
+            .copied()
+            .unwrap_or_else(|| TextRange::new(0, u32::try_from(self.cx.text.len()).expect("small")))
     }
 
     fn visit_pattern(&mut self, pat: &Pat, origin: Origin) {
@@ -401,20 +540,33 @@ impl Collector<'_, '_> {
                     if assign.value.is_some() {
                         blocked.get_or_insert_with(|| format!("`{key}` has a default value"));
                     }
-                    bindings.push(Binding { key, local: assign.key.id.to_id(), decl: assign.key.id.span });
+                    bindings.push(Binding {
+                        key,
+                        local: assign.key.id.to_id(),
+                        decl: assign.key.id.span,
+                    });
                 }
                 ObjectPatProp::KeyValue(kv) if prop_key(&kv.key).and_then(view_name).is_some() => {
                     let key = prop_key(&kv.key).and_then(view_name).expect("checked");
                     match &*kv.value {
-                        Pat::Ident(local) => bindings.push(Binding { key, local: local.id.to_id(), decl: local.id.span }),
+                        Pat::Ident(local) => bindings.push(Binding {
+                            key,
+                            local: local.id.to_id(),
+                            decl: local.id.span,
+                        }),
                         Pat::Assign(assign) => {
                             blocked.get_or_insert_with(|| format!("`{key}` has a default value"));
                             if let Pat::Ident(local) = &*assign.left {
-                                bindings.push(Binding { key, local: local.id.to_id(), decl: local.id.span });
+                                bindings.push(Binding {
+                                    key,
+                                    local: local.id.to_id(),
+                                    decl: local.id.span,
+                                });
                             }
                         }
                         _ => {
-                            blocked.get_or_insert_with(|| format!("`{key}` is destructured further"));
+                            blocked
+                                .get_or_insert_with(|| format!("`{key}` is destructured further"));
                         }
                     }
                 }
@@ -427,17 +579,23 @@ impl Collector<'_, '_> {
         }
         if !bindings.is_empty() || blocked.is_some() {
             if has_rest {
-                blocked.get_or_insert_with(|| "the pattern has a `...rest` element, which would change".to_owned());
+                blocked.get_or_insert_with(|| {
+                    "the pattern has a `...rest` element, which would change".to_owned()
+                });
             }
             match &origin {
                 Origin::Other(what) => {
                     blocked.get_or_insert_with(|| format!("it is destructured {what}"));
                 }
                 Origin::Nested { key: None, .. } => {
-                    blocked.get_or_insert_with(|| "the enclosing property has no plain name".to_owned());
+                    blocked.get_or_insert_with(|| {
+                        "the enclosing property has no plain name".to_owned()
+                    });
                 }
                 Origin::Param if !others.is_empty() => {
-                    blocked.get_or_insert_with(|| "the parameter destructures other properties too".to_owned());
+                    blocked.get_or_insert_with(|| {
+                        "the parameter destructures other properties too".to_owned()
+                    });
                 }
                 _ => {}
             }
@@ -446,18 +604,33 @@ impl Collector<'_, '_> {
                 Origin::Nested { prop, .. } => *prop,
                 _ => pattern,
             };
-            self.groups.push(Group { range, pattern, origin, bindings, others, scope: self.scope(), blocked });
+            self.groups.push(Group {
+                range,
+                pattern,
+                origin,
+                bindings,
+                others,
+                scope: self.scope(),
+                blocked,
+            });
         }
         // Nested patterns and default values.
         for prop in &pat.props {
             match prop {
                 ObjectPatProp::KeyValue(kv) => {
                     kv.key.visit_with(self);
-                    let nested = Origin::Nested { prop: cx.range(kv.span()), key: prop_key(&kv.key).filter(|k| is_identifier(k)).map(str::to_owned) };
+                    let nested = Origin::Nested {
+                        prop: cx.range(kv.span()),
+                        key: prop_key(&kv.key)
+                            .filter(|k| is_identifier(k))
+                            .map(str::to_owned),
+                    };
                     self.visit_pattern(&kv.value, nested);
                 }
                 ObjectPatProp::Assign(assign) => assign.value.visit_with(self),
-                ObjectPatProp::Rest(rest) => self.visit_pattern(&rest.arg, Origin::Other("in a rest element")),
+                ObjectPatProp::Rest(rest) => {
+                    self.visit_pattern(&rest.arg, Origin::Other("in a rest element"))
+                }
             }
         }
     }
@@ -465,12 +638,17 @@ impl Collector<'_, '_> {
 
 impl Visit for Collector<'_, '_> {
     fn visit_pat(&mut self, pat: &Pat) {
-        let origin = self.pending.take().unwrap_or(Origin::Other("in an assignment, loop head or catch clause"));
+        let origin = self
+            .pending
+            .take()
+            .unwrap_or(Origin::Other("in an assignment, loop head or catch clause"));
         match pat {
             Pat::Object(object) => self.object_pat(object, origin),
             Pat::Assign(assign) => {
                 let origin = match origin {
-                    Origin::Param | Origin::Declarator { .. } => Origin::Other("with a default value"),
+                    Origin::Param | Origin::Declarator { .. } => {
+                        Origin::Other("with a default value")
+                    }
                     other => other,
                 };
                 self.visit_pattern(&assign.left, origin);
@@ -499,7 +677,9 @@ impl Visit for Collector<'_, '_> {
         self.scopes.push(self.cx.range(c.span));
         for param in &c.params {
             match param {
-                swc_ecma_ast::ParamOrTsParamProp::Param(p) => self.visit_pattern(&p.pat, Origin::Param),
+                swc_ecma_ast::ParamOrTsParamProp::Param(p) => {
+                    self.visit_pattern(&p.pat, Origin::Param)
+                }
                 other => other.visit_with(self),
             }
         }
@@ -556,7 +736,9 @@ impl Visit for Collector<'_, '_> {
     fn visit_var_decl(&mut self, var: &VarDecl) {
         let listed = self.listed.contains(&var.span);
         let siblings = var.decls.iter().map(|d| self.cx.range(d.span)).collect();
-        let saved = self.decl.replace((self.cx.range(var.span), listed, siblings));
+        let saved = self
+            .decl
+            .replace((self.cx.range(var.span), listed, siblings));
         for (index, declarator) in var.decls.iter().enumerate() {
             self.visit_declarator(declarator, index);
         }
@@ -581,7 +763,12 @@ impl Collector<'_, '_> {
                     Expr::Ident(ident) => Some(ident.to_id()),
                     _ => None,
                 },
-                decl: DeclInfo { stmt, listed, siblings, index },
+                decl: DeclInfo {
+                    stmt,
+                    listed,
+                    siblings,
+                    index,
+                },
             },
             None => Origin::Other("in a loop head"),
         };
@@ -607,21 +794,35 @@ impl Uses<'_, '_> {
 
     fn push(&mut self, ident: &Ident, kind: UseKind) {
         let range = self.cx.range(ident.span);
-        self.uses.entry(ident.to_id()).or_default().push(Use { range, kind });
+        self.uses
+            .entry(ident.to_id())
+            .or_default()
+            .push(Use { range, kind });
     }
 }
 
 impl Visit for Uses<'_, '_> {
     fn visit_ident(&mut self, ident: &Ident) {
-        self.idents.push((ident.sym.clone(), ident.ctxt, self.cx.range(ident.span).start));
+        self.idents.push((
+            ident.sym.clone(),
+            ident.ctxt,
+            self.cx.range(ident.span).start,
+        ));
     }
 
     fn visit_binding_ident(&mut self, binding: &swc_ecma_ast::BindingIdent) {
         // A binding position: the declaration itself, or a redeclaration / destructuring
         // assignment, which makes the local unsafe to rewrite.
         self.visit_ident(&binding.id);
-        if self.targets.get(&binding.id.to_id()).is_some_and(|decl| *decl != binding.id.span) {
-            self.push(&binding.id, UseKind::Blocking("is reassigned or redeclared"));
+        if self
+            .targets
+            .get(&binding.id.to_id())
+            .is_some_and(|decl| *decl != binding.id.span)
+        {
+            self.push(
+                &binding.id,
+                UseKind::Blocking("is reassigned or redeclared"),
+            );
         }
     }
 
@@ -635,7 +836,10 @@ impl Visit for Uses<'_, '_> {
         match expr {
             Expr::Ident(ident) if self.target(ident) => {
                 self.visit_ident(ident);
-                self.push(ident, UseKind::Other("is used as a whole (passed on, stored or compared)"));
+                self.push(
+                    ident,
+                    UseKind::Other("is used as a whole (passed on, stored or compared)"),
+                );
             }
             Expr::Member(member) => self.member(member, None),
             Expr::Assign(assign) => self.assign(assign),
@@ -696,12 +900,17 @@ impl Uses<'_, '_> {
                 index: self.cx.range(index.expr.span()),
                 value,
             },
-            (MemberProp::Computed(index), None) => {
-                UseKind::Read { member: self.cx.range(member.span), index: self.cx.range(index.expr.span()) }
-            }
+            (MemberProp::Computed(index), None) => UseKind::Read {
+                member: self.cx.range(member.span),
+                index: self.cx.range(index.expr.span()),
+            },
             (MemberProp::Ident(prop), _) => match &*prop.sym {
-                "subarray" | "slice" | "set" | "fill" | "copyWithin" => UseKind::Other("calls a typed-array method"),
-                "length" | "byteLength" | "byteOffset" | "buffer" => UseKind::Other("reads a typed-array property"),
+                "subarray" | "slice" | "set" | "fill" | "copyWithin" => {
+                    UseKind::Other("calls a typed-array method")
+                }
+                "length" | "byteLength" | "byteOffset" | "buffer" => {
+                    UseKind::Other("reads a typed-array property")
+                }
                 _ => UseKind::Other("reads a property of the view"),
             },
             _ => UseKind::Other("is used in a way an accessor cannot serve"),
@@ -742,7 +951,11 @@ impl Uses<'_, '_> {
             && self.target(object)
         {
             self.member(member, None);
-            if let Some(last) = self.uses.get_mut(&object.to_id()).and_then(|u| u.last_mut()) {
+            if let Some(last) = self
+                .uses
+                .get_mut(&object.to_id())
+                .and_then(|u| u.last_mut())
+            {
                 last.kind = UseKind::Other("is updated with `++`/`--`");
             }
             return;
@@ -768,17 +981,43 @@ fn prop_key(key: &PropName) -> Option<&str> {
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
         && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-        && !matches!(s, "this" | "null" | "true" | "false" | "new" | "class" | "function" | "var" | "let" | "const" | "delete" | "typeof" | "void" | "in" | "instanceof" | "default" | "arguments" | "eval")
+        && !matches!(
+            s,
+            "this"
+                | "null"
+                | "true"
+                | "false"
+                | "new"
+                | "class"
+                | "function"
+                | "var"
+                | "let"
+                | "const"
+                | "delete"
+                | "typeof"
+                | "void"
+                | "in"
+                | "instanceof"
+                | "default"
+                | "arguments"
+                | "eval"
+        )
 }
 
 /// The pattern's braces, without a TypeScript annotation that follows them.
 fn pattern_range(cx: &Context<'_>, pat: &ObjectPat) -> TextRange {
     let range = cx.range(pat.span);
-    let Some(ann) = &pat.type_ann else { return range };
+    let Some(ann) = &pat.type_ann else {
+        return range;
+    };
     let ann_start = cx.range(ann.span).start.min(range.end);
     let text = &cx.text[range.start as usize..ann_start as usize];
-    let close = text.rfind('}').map_or(ann_start, |i| range.start + u32::try_from(i).expect("small") + 1);
+    let close = text.rfind('}').map_or(ann_start, |i| {
+        range.start + u32::try_from(i).expect("small") + 1
+    });
     TextRange::new(range.start, close)
 }

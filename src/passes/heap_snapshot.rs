@@ -91,24 +91,34 @@ impl Visit for Snapshots<'_, '_> {
     fn visit_object_lit(&mut self, object: &ObjectLit) {
         let mut already_fixed = 0;
         for prop in &object.props {
-            let PropOrSpread::Prop(prop) = prop else { continue };
+            let PropOrSpread::Prop(prop) = prop else {
+                continue;
+            };
             if self.is_fixed_shape(prop) {
                 already_fixed += 1;
                 continue;
             }
             // Only a property whose value reads the glue's own view at construction.
-            let Some((key, view, value)) = self.snapshot(prop) else { continue };
-            let message = format!("property `{key}` snapshots `{view}` once; the copy goes dead when memory grows");
+            let Some((key, view, value)) = self.snapshot(prop) else {
+                continue;
+            };
+            let message = format!(
+                "property `{key}` snapshots `{view}` once; the copy goes dead when memory grows"
+            );
             let range = self.cx.range(prop.span());
             let fix = self.fix(prop, &key, value);
-            self.out.findings.push(Finding::fixable(PassId::HeapSnapshot, range, message, fix));
+            self.out
+                .findings
+                .push(Finding::fixable(PassId::HeapSnapshot, range, message, fix));
         }
         if already_fixed > 0 {
             self.out.remarks.push(Remark {
                 pass: PassId::HeapSnapshot,
                 kind: RemarkKind::AlreadyFixed,
                 range: Some(self.cx.range(object.span)),
-                message: format!("{already_fixed} heap view(s) in this object are already read at access time"),
+                message: format!(
+                    "{already_fixed} heap view(s) in this object are already read at access time"
+                ),
             });
         }
         object.visit_children_with(self);
@@ -119,7 +129,9 @@ impl Snapshots<'_, '_> {
     /// `(key text, view name, value span)` if `prop` copies a glue view.
     fn snapshot(&self, prop: &Prop) -> Option<(String, &'static str, Span)> {
         match prop {
-            Prop::Shorthand(ident) => Some((ident.sym.to_string(), self.cx.glue_view(ident)?, ident.span)),
+            Prop::Shorthand(ident) => {
+                Some((ident.sym.to_string(), self.cx.glue_view(ident)?, ident.span))
+            }
             Prop::KeyValue(kv) => {
                 let view = self.cx.glue_view_expr(&kv.value)?;
                 Some((key_text(self.cx, &kv.key), view, kv.value.span()))
@@ -159,16 +171,25 @@ impl Snapshots<'_, '_> {
         match self.style {
             HeapStyle::Getter => {
                 let title = format!("Turn `{key}` into a getter");
-                let (open, close) = if compact { ("(){return ", "}") } else { ("() { return ", "; }") };
+                let (open, close) = if compact {
+                    ("(){return ", "}")
+                } else {
+                    ("() { return ", "; }")
+                };
                 match prop {
                     Prop::KeyValue(kv) => {
                         let key_range = cx.range(kv.key.span());
                         let (gap_start, gap) = cx.between(kv.key.span(), value);
-                        let colon = find_punct(gap, b':').expect("a key-value property has a colon");
+                        let colon =
+                            find_punct(gap, b':').expect("a key-value property has a colon");
                         let after = &gap[colon + 1..];
                         // `return` followed by a line break would return undefined (ASI).
-                        let (open, close) = if after.contains(['\n', '\r', '\u{2028}', '\u{2029}']) {
-                            (format!("{}{}(", open.trim_end(), if compact { "" } else { " " }), format!("){close}"))
+                        let (open, close) = if after.contains(['\n', '\r', '\u{2028}', '\u{2029}'])
+                        {
+                            (
+                                format!("{}{}(", open.trim_end(), if compact { "" } else { " " }),
+                                format!("){close}"),
+                            )
                         } else if after.is_empty() {
                             (open.to_owned(), close.to_owned())
                         } else {
@@ -184,14 +205,21 @@ impl Snapshots<'_, '_> {
                             ],
                         )
                     }
-                    _ => Fix::safe(title, vec![Edit::replace(prop_range, format!("get {key}{open}{value_text}{close}"))]),
+                    _ => Fix::safe(
+                        title,
+                        vec![Edit::replace(
+                            prop_range,
+                            format!("get {key}{open}{value_text}{close}"),
+                        )],
+                    ),
                 }
             }
             HeapStyle::Accessor => {
                 let title = format!("Turn `{key}` into a get/set accessor object");
                 let indent = Style::indent_at(cx.text, prop_range.start);
                 let multiline = !compact && Style::starts_line(cx.text, prop_range.start);
-                let object = accessor_object(value_text, compact, multiline.then(|| (indent, &cx.style)));
+                let object =
+                    accessor_object(value_text, compact, multiline.then_some((indent, &cx.style)));
                 self.value_fix(prop, title, object)
             }
             HeapStyle::Proxy => {
@@ -205,10 +233,17 @@ impl Snapshots<'_, '_> {
     fn value_fix(&self, prop: &Prop, title: String, replacement: String) -> Fix {
         let sep = if self.cx.style.compact { ":" } else { ": " };
         match prop {
-            Prop::Shorthand(ident) => {
-                Fix::safe(title, vec![Edit::replace(self.cx.range(ident.span), format!("{}{sep}{replacement}", ident.sym))])
-            }
-            Prop::KeyValue(kv) => Fix::safe(title, vec![Edit::replace(self.cx.range(kv.value.span()), replacement)]),
+            Prop::Shorthand(ident) => Fix::safe(
+                title,
+                vec![Edit::replace(
+                    self.cx.range(ident.span),
+                    format!("{}{sep}{replacement}", ident.sym),
+                )],
+            ),
+            Prop::KeyValue(kv) => Fix::safe(
+                title,
+                vec![Edit::replace(self.cx.range(kv.value.span()), replacement)],
+            ),
             _ => unreachable!("snapshot() only returns shorthand and key-value properties"),
         }
     }

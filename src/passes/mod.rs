@@ -56,7 +56,11 @@ pub struct PassMeta {
 
 impl PassId {
     /// Every pass, in the order they run and are listed.
-    pub const ALL: [PassId; 3] = [PassId::HeapSnapshot, PassId::HeapDestructure, PassId::AsyncifySleepAlloc];
+    pub const ALL: [PassId; 3] = [
+        PassId::HeapSnapshot,
+        PassId::HeapDestructure,
+        PassId::AsyncifySleepAlloc,
+    ];
 
     /// The pass's metadata.
     #[must_use]
@@ -118,10 +122,13 @@ impl FromStr for PassId {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PassId::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
-            let names: Vec<_> = PassId::ALL.iter().map(|p| p.name()).collect();
-            format!("unknown pass `{s}` (passes: {})", names.join(", "))
-        })
+        PassId::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = PassId::ALL.iter().map(|p| p.name()).collect();
+                format!("unknown pass `{s}` (passes: {})", names.join(", "))
+            })
     }
 }
 
@@ -221,7 +228,9 @@ impl<'a> Context<'a> {
             Expr::Ident(ident) => self.glue_view(ident),
             Expr::Paren(paren) => self.glue_view_expr(&paren.expr),
             Expr::Member(member) => {
-                let Expr::Ident(object) = &*member.obj else { return None };
+                let Expr::Ident(object) = &*member.obj else {
+                    return None;
+                };
                 if &*object.sym != "Module" || !self.is_top_or_global(object) {
                     return None;
                 }
@@ -262,7 +271,9 @@ pub(crate) fn find_punct(gap: &str, needle: u8) -> Option<usize> {
                 i = gap[i..].find('\n').map_or(bytes.len(), |n| i + n);
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = gap[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+                i = gap[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 2);
             }
             b if b == needle => return Some(i),
             _ => i += 1,

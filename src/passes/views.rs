@@ -5,8 +5,10 @@ use swc_ecma_ast::{Decl, ModuleDecl, ModuleItem, Pat, Program, Stmt, VarDeclKind
 use crate::source::Parsed;
 
 /// Every view Emscripten replaces in `updateMemoryViews` / `updateGlobalBufferAndViews`.
-pub(crate) const VIEW_NAMES: [&str; 10] =
-    ["HEAP8", "HEAPU8", "HEAP16", "HEAPU16", "HEAP32", "HEAPU32", "HEAPF32", "HEAPF64", "HEAP64", "HEAPU64"];
+pub(crate) const VIEW_NAMES: [&str; 10] = [
+    "HEAP8", "HEAPU8", "HEAP16", "HEAPU16", "HEAP32", "HEAPU32", "HEAPF32", "HEAPF64", "HEAP64",
+    "HEAPU64",
+];
 
 /// `name` as a `'static` view name, if it is one.
 pub(crate) fn view_name(name: &str) -> Option<&'static str> {
@@ -37,7 +39,9 @@ impl TopLevelViews {
                     match item {
                         ModuleItem::Stmt(Stmt::Decl(decl)) => collect_decl(decl, &mut fixed),
                         ModuleItem::Stmt(_) => {}
-                        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(export)) => collect_decl(&export.decl, &mut fixed),
+                        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(export)) => {
+                            collect_decl(&export.decl, &mut fixed)
+                        }
                         ModuleItem::ModuleDecl(ModuleDecl::Import(import)) => {
                             for spec in &import.specifiers {
                                 let local = match spec {
