@@ -12,18 +12,26 @@ use growsafe::{Lang, Options, PassId, RemarkKind, check_source, fix_source};
 
 fn real_glue() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dest = std::env::var_os("GROWSAFE_REAL_GLUE").map_or_else(|| root.join("target/real-glue"), PathBuf::from);
+    let dest = std::env::var_os("GROWSAFE_REAL_GLUE")
+        .map_or_else(|| root.join("target/real-glue"), PathBuf::from);
     let status = Command::new("bash")
         .arg(root.join("scripts/fetch-real-glue.sh"))
         .arg(&dest)
         .status()
         .expect("bash must be available to fetch the real glue");
-    assert!(status.success(), "scripts/fetch-real-glue.sh failed (it needs npm registry access)");
+    assert!(
+        status.success(),
+        "scripts/fetch-real-glue.sh failed (it needs npm registry access)"
+    );
     dest
 }
 
 fn node_check(path: &Path) {
-    let status = Command::new("node").arg("--check").arg(path).status().expect("node must be installed");
+    let status = Command::new("node")
+        .arg("--check")
+        .arg(path)
+        .status()
+        .expect("node must be installed");
     assert!(status.success(), "node --check rejects {}", path.display());
 }
 
@@ -38,29 +46,67 @@ fn real_npm_glue() {
         let (file, category) = (cols[0], cols[3]);
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         let lang = Lang::from_path(Path::new(file));
-        let fixed = fix_source(&text, lang, &Options::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let asyncify_applied = fixed.applied.iter().filter(|a| a.pass == PassId::AsyncifySleepAlloc).count();
+        let fixed =
+            fix_source(&text, lang, &Options::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let asyncify_applied = fixed
+            .applied
+            .iter()
+            .filter(|a| a.pass == PassId::AsyncifySleepAlloc)
+            .count();
         match category {
             "stock-asyncify" => {
-                assert_eq!(asyncify_applied, 1, "{file}: the stock Asyncify runtime was not patched");
-                assert!(fixed.remaining.findings.iter().all(|f| f.pass != PassId::AsyncifySleepAlloc), "{file}");
-                assert!(!fix_source(&fixed.text, lang, &Options::default()).unwrap().changed, "{file}: not idempotent");
+                assert_eq!(
+                    asyncify_applied, 1,
+                    "{file}: the stock Asyncify runtime was not patched"
+                );
+                assert!(
+                    fixed
+                        .remaining
+                        .findings
+                        .iter()
+                        .all(|f| f.pass != PassId::AsyncifySleepAlloc),
+                    "{file}"
+                );
+                assert!(
+                    !fix_source(&fixed.text, lang, &Options::default())
+                        .unwrap()
+                        .changed,
+                    "{file}: not idempotent"
+                );
                 let out = tmp.path().join(file);
                 std::fs::write(&out, &fixed.text).unwrap();
                 node_check(&out);
             }
             "patched-cachedData" | "jspi" => {
-                assert!(!fixed.changed, "{file}: a {category} build must stay byte-identical");
-                let expected = if category == "jspi" { RemarkKind::LeftAlone } else { RemarkKind::AlreadyFixed };
+                assert!(
+                    !fixed.changed,
+                    "{file}: a {category} build must stay byte-identical"
+                );
+                let expected = if category == "jspi" {
+                    RemarkKind::LeftAlone
+                } else {
+                    RemarkKind::AlreadyFixed
+                };
                 let checked = check_source(&text, lang, &Options::default()).unwrap();
                 assert!(
-                    checked.analysis.remarks.iter().any(|r| r.pass == PassId::AsyncifySleepAlloc && r.kind == expected),
+                    checked
+                        .analysis
+                        .remarks
+                        .iter()
+                        .any(|r| r.pass == PassId::AsyncifySleepAlloc && r.kind == expected),
                     "{file}: no {expected:?} note"
                 );
             }
             "closure" => {
-                let reported = fixed.remaining.findings.iter().any(|f| f.pass == PassId::AsyncifySleepAlloc && f.fix.is_none());
-                assert!(reported, "{file}: a Closure-renamed Asyncify runtime must be reported, not skipped");
+                let reported = fixed
+                    .remaining
+                    .findings
+                    .iter()
+                    .any(|f| f.pass == PassId::AsyncifySleepAlloc && f.fix.is_none());
+                assert!(
+                    reported,
+                    "{file}: a Closure-renamed Asyncify runtime must be reported, not skipped"
+                );
                 assert_eq!(asyncify_applied, 0, "{file}");
             }
             _ => {
@@ -70,6 +116,9 @@ fn real_npm_glue() {
         seen.push(category.to_owned());
     }
     for category in ["stock-asyncify", "patched-cachedData", "jspi", "closure"] {
-        assert!(seen.iter().any(|c| c == category), "the manifest has no {category} glue");
+        assert!(
+            seen.iter().any(|c| c == category),
+            "the manifest has no {category} glue"
+        );
     }
 }

@@ -281,15 +281,15 @@ fn helpers(
             .collect::<String>()
     };
     let mut out = String::new();
-    out.push_str("// growsafe: one Asyncify data block, reused by every sleep (see `growsafe explain asyncify-sleep-alloc`).");
-    out.push_str(&format!(
-        "{nl}{}",
-        if own_line {
-            Style::indent_at(text, key_start).to_owned()
-        } else {
-            close_indent.clone()
-        }
-    ));
+    let note = "growsafe: one Asyncify data block, reused by every sleep (see `growsafe explain asyncify-sleep-alloc`)";
+    if own_line {
+        out.push_str(&format!(
+            "// {note}{nl}{}",
+            Style::indent_at(text, key_start)
+        ));
+    } else {
+        out.push_str(&format!("/* {note} */ "));
+    }
     out.push_str(cache);
     for (name, params, lines) in [
         ("growsafeReserve", "", &body_reserve[..]),
@@ -492,7 +492,11 @@ struct Scan {
 
 impl Visit for Scan {
     fn visit_function(&mut self, f: &Function) {
-        if self.renamed_allocate.is_none() && f.body.as_ref().is_some_and(|b| looks_like_allocate_data(&b.stmts)) {
+        if self.renamed_allocate.is_none()
+            && f.body
+                .as_ref()
+                .is_some_and(|b| looks_like_allocate_data(&b.stmts))
+        {
             self.renamed_allocate = Some(f.span);
         }
         f.visit_children_with(self);
@@ -562,14 +566,23 @@ impl Visit for Scan {
 
 /// `var a = f(…), b = a + 12 (or 24)` first, and a store to `X[a + 8 >> 2]` (or `a + 16`) later.
 fn looks_like_allocate_data(stmts: &[Stmt]) -> bool {
-    let Some(Stmt::Decl(swc_ecma_ast::Decl::Var(var))) = stmts.first() else { return false };
-    let [first, second, ..] = var.decls.as_slice() else { return false };
-    let (Pat::Ident(ptr), Some(Expr::Call(_)), Some(Expr::Bin(header))) = (&first.name, first.init.as_deref(), second.init.as_deref())
+    let Some(Stmt::Decl(swc_ecma_ast::Decl::Var(var))) = stmts.first() else {
+        return false;
+    };
+    let [first, second, ..] = var.decls.as_slice() else {
+        return false;
+    };
+    let (Pat::Ident(ptr), Some(Expr::Call(_)), Some(Expr::Bin(header))) =
+        (&first.name, first.init.as_deref(), second.init.as_deref())
     else {
         return false;
     };
     let header_size = match (&*header.left, &*header.right) {
-        (Expr::Ident(i), Expr::Lit(Lit::Num(n))) if i.sym == ptr.id.sym && header.op == BinaryOp::Add => n.value,
+        (Expr::Ident(i), Expr::Lit(Lit::Num(n)))
+            if i.sym == ptr.id.sym && header.op == BinaryOp::Add =>
+        {
+            n.value
+        }
         _ => return false,
     };
     if header_size != 12.0 && header_size != 24.0 {
@@ -594,7 +607,11 @@ fn looks_like_allocate_data(stmts: &[Stmt]) -> bool {
             m.visit_children_with(self);
         }
     }
-    let mut store = Store { ptr: &ptr.id.sym, offset: rewind_offset, found: false };
+    let mut store = Store {
+        ptr: &ptr.id.sym,
+        offset: rewind_offset,
+        found: false,
+    };
     stmts.visit_with(&mut store);
     store.found
 }

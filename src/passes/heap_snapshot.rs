@@ -218,8 +218,11 @@ impl Snapshots<'_, '_> {
                 let title = format!("Turn `{key}` into a get/set accessor object");
                 let indent = Style::indent_at(cx.text, prop_range.start);
                 let multiline = !compact && Style::starts_line(cx.text, prop_range.start);
-                let object =
-                    accessor_object(value_text, compact, multiline.then_some((indent, &cx.style)));
+                let object = accessor_object(
+                    value_text,
+                    compact,
+                    multiline.then_some((indent, &cx.style)),
+                );
                 self.value_fix(prop, title, object)
             }
             HeapStyle::Proxy => {
