@@ -92,8 +92,9 @@ struct FixArgs {
     /// Print a unified diff of the changes; write nothing; exit 1 if anything would change.
     #[arg(long)]
     diff: bool,
-    /// Exit 1 unless each of these passes applied or found the file already fixed, with no
-    /// hazard of that pass left (guards a build against glue growsafe no longer recognises).
+    /// Exit 1, writing nothing for that file, unless each of these passes applied or found the
+    /// file already fixed, with no hazard of that pass left (guards a build against glue
+    /// growsafe no longer recognises).
     #[arg(long, value_delimiter = ',', value_name = "PASS")]
     require: Vec<PassId>,
     /// Say nothing on standard error about what changed.
@@ -159,7 +160,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 };
                 writeln!(
                     out,
-                    "{:<22} {:<14} {}",
+                    "{:<22} {:<16} {}",
                     meta.name,
                     format!("[{fix}]"),
                     meta.summary
@@ -304,6 +305,13 @@ fn fix_one(args: &FixArgs, options: &Options, input: &Input) -> Result<Outcome> 
             "growsafe: {}: required pass `{pass}` neither applied nor found the file already fixed",
             input.name
         );
+    }
+    if !unmet.is_empty() {
+        // The build step failed its guard: leave every file as it was.
+        return Ok(Outcome {
+            changed: out.changed,
+            unmet: true,
+        });
     }
     if args.diff {
         if out.changed {

@@ -226,13 +226,13 @@ mod tests {
 
     #[test]
     fn touching_fixes_wait_for_the_next_round() {
-        let text = "abcdef";
+        let text = "abc;def";
         let findings = vec![
             finding(vec![Edit::replace(TextRange::new(0, 3), "X")]),
-            finding(vec![Edit::replace(TextRange::new(3, 6), "Y")]),
+            finding(vec![Edit::replace(TextRange::new(3, 7), "Y")]),
         ];
         let (out, applied) = apply_fixes(text, &findings, Applicability::Safe);
-        assert_eq!(out, "Xdef");
+        assert_eq!(out, "X;def");
         assert_eq!(applied.len(), 1);
     }
 

@@ -136,7 +136,7 @@ pub struct FixOutput {
 pub fn check_source(text: &str, lang: Lang, options: &Options) -> Result<CheckOutput, Error> {
     let source = SourceText::new(text);
     let body = source.body;
-    let analysis = with_big_stack(|| {
+    let analysis = with_big_stack(body.len(), || {
         let parsed = parse(body, lang).map_err(|e| syntax_error(body, &e))?;
         Ok(analyze(body, &parsed, options))
     })
@@ -159,7 +159,7 @@ pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput
     let source = SourceText::new(text);
     let body = source.body;
     let (fixed, applied, remaining) =
-        with_big_stack(|| fix_body(body, lang, options)).map_err(Error::Internal)??;
+        with_big_stack(body.len(), || fix_body(body, lang, options)).map_err(Error::Internal)??;
     let lines = LineIndex::new(&fixed);
     let changed = fixed != body;
     let text = if changed {

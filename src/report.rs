@@ -157,20 +157,22 @@ pub fn print_fix_summary(name: &str, out: &FixOutput, dry_run: bool) -> io::Resu
     let mut err = io::stderr().lock();
     let verb = if dry_run { "would fix" } else { "fixed" };
     let mut passes: Vec<_> = out.applied.iter().map(|a| a.pass).collect();
-    passes.dedup();
     passes.sort();
     passes.dedup();
     for pass in passes {
-        let lines: Vec<String> = out
+        let mut lines: Vec<u32> = out
             .applied
             .iter()
             .filter(|a| a.pass == pass)
-            .map(|a| a.line.to_string())
+            .map(|a| a.line)
             .collect();
+        let count = lines.len();
+        lines.dedup();
+        let label = if lines.len() == 1 { "line" } else { "lines" };
+        let lines: Vec<String> = lines.iter().map(u32::to_string).collect();
         writeln!(
             err,
-            "{name}: {verb} {} {pass} hazard(s) (line {})",
-            lines.len(),
+            "{name}: {verb} {count} {pass} hazard(s) ({label} {})",
             lines.join(", ")
         )?;
     }

@@ -207,23 +207,44 @@ fn nesting_overflow(body: &str) -> Option<u32> {
     None
 }
 
-/// Stack size for the thread that parses, analyses and drops an AST.
-const BIG_STACK: usize = 1 << 30;
+/// The least stack for the thread that parses, analyses and drops an AST.
+const MIN_STACK: usize = 1 << 30;
 
-/// Runs `f` on a thread with a 1 GiB stack (address space only; pages are touched as needed).
+/// The most stack growsafe asks for.
+const MAX_STACK: usize = 16 << 30;
+
+/// Stack per input byte: swc recurses once per nesting level, and some nesting needs no
+/// brackets at all (`a=>a=>…`), so the worst case grows with the input. A debug build uses
+/// about 2 KiB per level and a level costs at least 3 bytes of input.
+const STACK_PER_BYTE: usize = 1024;
+
+/// Runs `f` on a thread with a stack sized for `input_len` bytes of input: at least 1 GiB,
+/// 1 KiB more per input byte, at most 16 GiB. This reserves address space only; pages are
+/// touched as deep as the input really goes.
 ///
 /// A stack overflow aborts the process and cannot be caught, so every parse goes through here.
 /// A panic in `f` is returned as `Err` with its message.
 ///
 /// # Errors
 /// The panic message if `f` panicked, or the reason the thread could not be started.
-pub fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, String> {
+pub fn with_big_stack<T: Send>(
+    input_len: usize,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, String> {
+    let size = MIN_STACK
+        .saturating_add(input_len.saturating_mul(STACK_PER_BYTE))
+        .min(MAX_STACK);
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("growsafe-parse".into())
-            .stack_size(BIG_STACK)
+            .stack_size(size)
             .spawn_scoped(scope, f)
-            .map_err(|e| format!("cannot start the parser thread: {e}"))?;
+            .map_err(|e| {
+                format!(
+                    "cannot start the parser thread with a {} MiB stack: {e}",
+                    size >> 20
+                )
+            })?;
         handle.join().map_err(|payload| {
             payload
                 .downcast_ref::<&str>()

@@ -75,6 +75,19 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
         });
     }
     let accessor = accessor && plan.blocker.is_none();
+    if plan.groups.is_empty() {
+        // Nothing pinned: say so when views are visibly read through an object at each use,
+        // which is what this pass's fix writes (so `--require` holds on fixed output).
+        if let Some(span) = call_time_view_read(cx) {
+            out.remarks.push(Remark {
+                pass: PassId::HeapDestructure,
+                kind: RemarkKind::AlreadyFixed,
+                range: Some(cx.range(span)),
+                message: "heap views are read through their object at each use".to_owned(),
+            });
+        }
+        return;
+    }
     for group in &plan.groups {
         let views: Vec<String> = group
             .bindings
@@ -101,6 +114,30 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
         };
         out.findings.push(finding);
     }
+}
+
+/// The first `object.HEAPx` read on an object other than `Module`, if any.
+fn call_time_view_read(cx: &Context<'_>) -> Option<Span> {
+    struct Finder {
+        found: Option<Span>,
+    }
+    impl Visit for Finder {
+        fn visit_member_expr(&mut self, m: &MemberExpr) {
+            if self.found.is_none()
+                && let Expr::Ident(object) = &*m.obj
+                && &*object.sym != "Module"
+                && super::member_prop_name(&m.prop)
+                    .and_then(view_name)
+                    .is_some()
+            {
+                self.found = Some(m.span);
+            }
+            m.visit_children_with(self);
+        }
+    }
+    let mut finder = Finder { found: None };
+    cx.parsed.program.visit_with(&mut finder);
+    finder.found
 }
 
 /// The first use of a destructured view that an accessor object cannot serve, if any.
