@@ -21,12 +21,14 @@
 //! ```
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod fix;
 pub mod passes;
 pub mod report;
 pub mod source;
 pub mod style;
+pub mod suppress;
 
 use std::fmt;
 

@@ -51,3 +51,21 @@ fn docs_are_fresh() {
         }
     }
 }
+
+#[test]
+fn integration_snippets_match_their_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(root.join("docs/integration.md")).unwrap();
+    for file in [
+        "Makefile",
+        "CMakeLists.txt",
+        "Dockerfile",
+        "github-workflow.yml",
+    ] {
+        let snippet = std::fs::read_to_string(root.join("docs/integration").join(file)).unwrap();
+        assert!(
+            page.contains(&snippet),
+            "docs/integration.md does not show docs/integration/{file} verbatim"
+        );
+    }
+}
