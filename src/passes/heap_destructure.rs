@@ -256,11 +256,23 @@ impl Plan {
         if plan.groups.is_empty() {
             return plan;
         }
-        let targets: HashMap<Id, Span> = plan
+        // The destructured locals (with their declaration), and the identifiers they were
+        // destructured from (`memory` in `const { HEAP32 } = memory`), whose reassignment
+        // would make `memory.HEAP32` read another object.
+        let mut targets: HashMap<Id, Option<Span>> = plan
             .groups
             .iter()
-            .flat_map(|g| g.bindings.iter().map(|b| (b.local.clone(), b.decl)))
+            .flat_map(|g| g.bindings.iter().map(|b| (b.local.clone(), Some(b.decl))))
             .collect();
+        for group in &plan.groups {
+            if let Origin::Declarator {
+                init_ident: Some(id),
+                ..
+            } = &group.origin
+            {
+                targets.entry(id.clone()).or_insert(None);
+            }
+        }
         let mut uses = Uses {
             cx,
             targets: &targets,
@@ -817,7 +829,7 @@ impl Collector<'_, '_> {
 /// Second walk: every use of the destructured locals, and every identifier (for clash checks).
 struct Uses<'a, 'cx> {
     cx: &'a Context<'cx>,
-    targets: &'a HashMap<Id, Span>,
+    targets: &'a HashMap<Id, Option<Span>>,
     uses: HashMap<Id, Vec<Use>>,
     idents: Vec<(swc_atoms::Atom, SyntaxContext, u32)>,
     /// The expression statement being visited, to recognise `HEAP16[i] = v;`.
@@ -854,7 +866,7 @@ impl Visit for Uses<'_, '_> {
         if self
             .targets
             .get(&binding.id.to_id())
-            .is_some_and(|decl| *decl != binding.id.span)
+            .is_some_and(|decl| decl.is_some_and(|decl| decl != binding.id.span))
         {
             self.push(
                 &binding.id,
