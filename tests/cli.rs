@@ -681,11 +681,20 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 fn select_limits_the_passes() {
     let dir = Dir::new();
     dir.write("glue.js", glue());
-    let check = dir.run(&["check", "--select", "heap-snapshot", "glue.js"]);
+    let check = dir.run(&[
+        "check",
+        "--format",
+        "concise",
+        "--select",
+        "heap-snapshot",
+        "glue.js",
+    ]);
     assert_code(&check, 1);
     assert_eq!(passes_in(&check.stdout), set(&["heap-snapshot"]));
     let check = dir.run(&[
         "check",
+        "--format",
+        "concise",
         "--select",
         "heap-snapshot,heap-destructure",
         "glue.js",
@@ -721,7 +730,7 @@ fn select_limits_the_passes() {
     assert!(!fixed.contains("growsafe"), "{fixed}");
 
     // What is left is exactly what the other passes find.
-    let check = dir.run(&["check", "glue.js"]);
+    let check = dir.run(&["check", "--format", "concise", "glue.js"]);
     assert_code(&check, 1);
     assert_eq!(
         passes_in(&check.stdout),
@@ -733,7 +742,14 @@ fn select_limits_the_passes() {
 fn ignore_skips_a_pass() {
     let dir = Dir::new();
     dir.write("glue.js", glue());
-    let check = dir.run(&["check", "--ignore", "heap-snapshot", "glue.js"]);
+    let check = dir.run(&[
+        "check",
+        "--format",
+        "concise",
+        "--ignore",
+        "heap-snapshot",
+        "glue.js",
+    ]);
     assert_code(&check, 1);
     assert_eq!(
         passes_in(&check.stdout),
@@ -758,7 +774,7 @@ fn ignore_skips_a_pass() {
     );
     assert!(fixed.contains("Asyncify.growsafeTake()"), "{fixed}");
 
-    let check = dir.run(&["check", "glue.js"]);
+    let check = dir.run(&["check", "--format", "concise", "glue.js"]);
     assert_eq!(passes_in(&check.stdout), set(&["heap-snapshot"]));
     // A file with only ignored hazards is clean.
     assert_code(
@@ -793,9 +809,9 @@ fn check_prints_findings() {
     let dir = Dir::new();
     dir.write("glue.js", glue());
     dir.write("destructure.js", DESTRUCTURE);
-    let run = dir.run(&["check", "glue.js", "destructure.js"]);
+    let run = dir.run(&["check", "--format", "concise", "glue.js", "destructure.js"]);
     assert_code(&run, 1);
-    insta::assert_snapshot!("check_human", run.stdout);
+    insta::assert_snapshot!("check_concise", run.stdout);
     for line in run.stdout.lines().filter(|l| !l.starts_with("Found ")) {
         let mut parts = line.splitn(5, ':');
         let path = parts.next().unwrap();
@@ -813,14 +829,14 @@ fn check_clean_files_exit_0() {
     let dir = Dir::new();
     dir.write("clean.js", CLEAN);
     dir.write("fixed.js", SNAPSHOT_FIXED);
-    let run = dir.run(&["check", "clean.js", "fixed.js"]);
+    let run = dir.run(&["check", "--format", "concise", "clean.js", "fixed.js"]);
     assert_code(&run, 0);
     assert_eq!(run.stdout, "");
 }
 
 #[test]
 fn check_reads_stdin() {
-    let run = Dir::new().run_with_stdin(&["check", "-"], SNAPSHOT);
+    let run = Dir::new().run_with_stdin(&["check", "--format", "concise", "-"], SNAPSHOT);
     assert_code(&run, 1);
     assert!(
         run.stdout.starts_with("stdin.js:2:16: heap-snapshot: "),
@@ -834,8 +850,8 @@ fn check_positions_do_not_count_the_bom() {
     let dir = Dir::new();
     dir.write("plain.js", SNAPSHOT);
     dir.write("bom.js", format!("{BOM}{SNAPSHOT}"));
-    let plain = dir.run(&["check", "plain.js"]);
-    let bom = dir.run(&["check", "bom.js"]);
+    let plain = dir.run(&["check", "--format", "concise", "plain.js"]);
+    let bom = dir.run(&["check", "--format", "concise", "bom.js"]);
     assert_code(&bom, 1);
     assert_eq!(bom.stdout.replace("bom.js", "plain.js"), plain.stdout);
     assert!(
@@ -972,7 +988,7 @@ fn parse_error_in_check_still_reports_the_other_files() {
     let dir = Dir::new();
     dir.write("bad.js", BAD);
     dir.write("good.js", SNAPSHOT);
-    let run = dir.run(&["check", "bad.js", "good.js"]);
+    let run = dir.run(&["check", "--format", "concise", "bad.js", "good.js"]);
     assert_code(&run, 2);
     assert!(
         run.stderr.contains("bad.js:1:19: syntax error"),
@@ -1098,7 +1114,7 @@ fn moderate_nesting_parses() {
     let dir = Dir::new();
     let text = nested_parens(2_500);
     dir.write("nested.js", &text);
-    let run = dir.run(&["check", "nested.js"]);
+    let run = dir.run(&["check", "--format", "concise", "nested.js"]);
     assert_code(&run, 0);
     assert_eq!(run.stdout, "");
     assert_code(&dir.run(&["fix", "nested.js"]), 0);
