@@ -35,8 +35,9 @@ use swc_common::Spanned;
 use swc_ecma_ast::{
     ArrowExpr, AssignExpr, AssignOp, AssignTarget, AwaitExpr, BinExpr, BinaryOp, CallExpr, Callee,
     CatchClause, Class, ClassProp, Constructor, DoWhileStmt, Expr, ForInStmt, ForOfStmt, ForStmt,
-    Function, Id, Ident, MemberExpr, MemberProp, NewExpr, ParamOrTsParamProp, Pat, Prop, PropName,
-    SimpleAssignTarget, Stmt, TsParamPropParam, UpdateExpr, VarDeclarator, WhileStmt, YieldExpr,
+    Function, Id, Ident, MemberExpr, MemberProp, NewExpr, OptCall, ParamOrTsParamProp, Pat, Prop,
+    PropName, SimpleAssignTarget, Stmt, TsParamPropParam, UpdateExpr, VarDeclarator, WhileStmt,
+    YieldExpr,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -635,6 +636,16 @@ impl Visit for Walker<'_, '_> {
         };
         let label = format!("`{}(…)`", short(self.cx.slice(callee.span())));
         self.point(self.cx.range(call.span).end, label, receiver);
+    }
+
+    fn visit_opt_call(&mut self, call: &OptCall) {
+        call.visit_children_with(self);
+        let callee = unwrap(&call.callee);
+        if !self.may_grow(callee) {
+            return;
+        }
+        let label = format!("`{}?.(…)`", short(self.cx.slice(callee.span())));
+        self.point(self.cx.range(call.span).end, label, None);
     }
 
     fn visit_new_expr(&mut self, new: &NewExpr) {
