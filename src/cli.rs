@@ -157,6 +157,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let fix = match meta.fix {
                     crate::passes::FixAvailability::Always => "fix",
                     crate::passes::FixAvailability::Sometimes => "fix sometimes",
+                    crate::passes::FixAvailability::Never => "lint",
                 };
                 writeln!(
                     out,
@@ -258,6 +259,15 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
 }
 
 fn fix(args: &FixArgs) -> Result<ExitCode> {
+    if let Some(lint) = args
+        .require
+        .iter()
+        .find(|p| p.meta().fix == crate::passes::FixAvailability::Never)
+    {
+        bail!(
+            "`--require {lint}`: `{lint}` is lint-only (it never fixes anything); use `growsafe check --select {lint}` to fail on its findings"
+        );
+    }
     let options = args.passes.options();
     let inputs = inputs(&args.paths, &args.stdin_filename)?;
     if args.output.is_some() && inputs.len() != 1 {

@@ -30,7 +30,17 @@ const CLEAN: &str = "var HEAP8;\nfunction f() { return HEAP8[0]; }\n";
 /// A syntax error at 1:19 (the second comma).
 const BAD: &str = "var a = {HEAP8: 1,,};\n";
 const BOM: &str = "\u{feff}";
-const PASSES: [&str; 3] = ["heap-snapshot", "heap-destructure", "asyncify-sleep-alloc"];
+const PASSES: [&str; 6] = [
+    "heap-snapshot",
+    "heap-destructure",
+    "asyncify-sleep-alloc",
+    "stored-heap-view",
+    "kept-buffer-view",
+    "heap-object-copy",
+];
+
+/// The passes with fixes: the ones `examples/glue.js` exercises.
+const FIX_PASSES: [&str; 3] = ["heap-snapshot", "heap-destructure", "asyncify-sleep-alloc"];
 
 /// `examples/glue.js`: all three hazards.
 fn glue() -> String {
@@ -602,6 +612,69 @@ fn fix_require_unknown_pass_is_a_usage_error() {
     assert_eq!(dir.read("glue.js"), glue());
 }
 
+#[test]
+fn fix_require_rejects_a_lint_only_pass() {
+    let dir = Dir::new();
+    dir.write("glue.js", glue());
+    let run = dir.run(&["fix", "--require", "stored-heap-view", "glue.js"]);
+    assert_code(&run, 2);
+    assert!(run.stderr.contains("lint-only"), "stderr:\n{}", run.stderr);
+    assert_eq!(dir.read("glue.js"), glue());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lint-only passes: reported by `check`, left alone (with a warning) by `fix`.
+
+const KEPT: &str = "\
+var HEAPU8;
+function copyIn(bytes) {
+  var heap = HEAPU8;
+  var ptr = _malloc(bytes.length);
+  heap.set(bytes, ptr);
+  return ptr;
+}
+";
+
+#[test]
+fn lint_findings_fail_check_and_fix_warns_without_changing_anything() {
+    let dir = Dir::new();
+    dir.write("kept.js", KEPT);
+    let run = dir.run(&["check", "kept.js"]);
+    assert_code(&run, 1);
+    assert!(
+        run.stdout.starts_with(
+            "kept.js:3:7: stored-heap-view: `heap` keeps `HEAPU8` across `_malloc(…)`"
+        ),
+        "stdout:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("[no fix: lint only: "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("(0 fixable with `growsafe fix`)"),
+        "{}",
+        run.stdout
+    );
+
+    let run = dir.run(&["fix", "kept.js"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stderr
+            .contains("kept.js:3:7: warning: stored-heap-view: "),
+        "stderr:\n{}",
+        run.stderr
+    );
+    assert_eq!(dir.read("kept.js"), KEPT);
+    assert_code(&dir.run(&["fix", "--check", "kept.js"]), 0);
+    assert_code(
+        &dir.run(&["check", "--ignore", "stored-heap-view", "kept.js"]),
+        0,
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // `--heap-style`.
 
@@ -925,7 +998,7 @@ fn check_json() {
         .iter()
         .map(|f| f["pass"].as_str().unwrap())
         .collect();
-    assert_eq!(passes, BTreeSet::from(PASSES));
+    assert_eq!(passes, BTreeSet::from(FIX_PASSES));
 
     // A small report in full.
     dir.write("snapshot.js", SNAPSHOT);
@@ -1141,7 +1214,7 @@ fn deep_arrow_chain_does_not_crash() {
 // `passes` and `explain`.
 
 #[test]
-fn passes_lists_the_three_passes() {
+fn passes_lists_every_pass() {
     let run = Dir::new().run(&["passes"]);
     assert_code(&run, 0);
     let names: Vec<&str> = run

@@ -2,7 +2,8 @@
 //! (with fix titles or reasons) and the unified diff of the fixed file.
 //!
 //! Beyond the snapshot, every fixture must: re-parse after fixing, converge, be unchanged by a
-//! second `fix`, carry a fix on every finding of an always-fixable pass, and title every fix.
+//! second `fix`, carry a fix on every finding of an always-fixable pass and none on a lint-only
+//! pass, and title every fix.
 //! A `.accessor.` / `.proxy.` infix in the file name selects that `--heap-style`.
 
 use std::fmt::Write as _;
@@ -43,6 +44,11 @@ fn run(pass: PassId, path: &Path) -> String {
         writeln!(out, "{line}:{col}: {}: {}\n  = {help}", f.pass, f.message).unwrap();
         if let Some(fix) = &f.fix {
             assert!(!fix.title.is_empty(), "fix without a title");
+            assert_ne!(
+                pass.meta().fix,
+                FixAvailability::Never,
+                "{pass} is lint-only but emitted a fix"
+            );
         } else {
             assert_ne!(
                 pass.meta().fix,
@@ -97,6 +103,21 @@ fn heap_destructure() {
 #[test]
 fn asyncify_sleep_alloc() {
     fixtures(PassId::AsyncifySleepAlloc, "asyncify_sleep_alloc");
+}
+
+#[test]
+fn stored_heap_view() {
+    fixtures(PassId::StoredHeapView, "stored_heap_view");
+}
+
+#[test]
+fn kept_buffer_view() {
+    fixtures(PassId::KeptBufferView, "kept_buffer_view");
+}
+
+#[test]
+fn heap_object_copy() {
+    fixtures(PassId::HeapObjectCopy, "heap_object_copy");
 }
 
 #[test]

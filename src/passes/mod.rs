@@ -16,7 +16,11 @@ use crate::style::Style;
 
 mod asyncify_sleep_alloc;
 mod heap_destructure;
+mod heap_object_copy;
 mod heap_snapshot;
+mod kept;
+mod kept_buffer_view;
+mod stored_heap_view;
 pub(crate) mod views;
 
 /// A pass, by its stable kebab-case name.
@@ -29,6 +33,12 @@ pub enum PassId {
     HeapDestructure,
     /// Asyncify mallocs a data block on every sleep.
     AsyncifySleepAlloc,
+    /// A heap view is stored where it outlives a call that can grow memory (lint only).
+    StoredHeapView,
+    /// A typed array over the memory buffer is kept past a call that can grow memory (lint only).
+    KeptBufferView,
+    /// An object holding heap views is copied into a plain snapshot (lint only).
+    HeapObjectCopy,
 }
 
 /// Whether a pass's findings come with fixes.
@@ -39,6 +49,8 @@ pub enum FixAvailability {
     Always,
     /// Some findings have a fix.
     Sometimes,
+    /// No finding has a fix: a lint that only reports.
+    Never,
 }
 
 /// What `growsafe passes` and `growsafe explain` print about a pass.
@@ -56,10 +68,13 @@ pub struct PassMeta {
 
 impl PassId {
     /// Every pass, in the order they run and are listed.
-    pub const ALL: [PassId; 3] = [
+    pub const ALL: [PassId; 6] = [
         PassId::HeapSnapshot,
         PassId::HeapDestructure,
         PassId::AsyncifySleepAlloc,
+        PassId::StoredHeapView,
+        PassId::KeptBufferView,
+        PassId::HeapObjectCopy,
     ];
 
     /// The pass's metadata.
@@ -84,6 +99,24 @@ impl PassId {
                 fix: FixAvailability::Sometimes,
                 docs: include_str!("../../docs/passes/asyncify-sleep-alloc.md"),
             },
+            PassId::StoredHeapView => PassMeta {
+                name: "stored-heap-view",
+                summary: "A heap view is kept past a call that can grow memory; it goes dead when memory grows",
+                fix: FixAvailability::Never,
+                docs: include_str!("../../docs/passes/stored-heap-view.md"),
+            },
+            PassId::KeptBufferView => PassMeta {
+                name: "kept-buffer-view",
+                summary: "A typed array over the memory buffer outlives a call that can grow memory, which detaches it",
+                fix: FixAvailability::Never,
+                docs: include_str!("../../docs/passes/kept-buffer-view.md"),
+            },
+            PassId::HeapObjectCopy => PassMeta {
+                name: "heap-object-copy",
+                summary: "Copying an object that holds heap views snapshots them; the copies go dead when memory grows",
+                fix: FixAvailability::Never,
+                docs: include_str!("../../docs/passes/heap-object-copy.md"),
+            },
         }
     }
 
@@ -100,6 +133,9 @@ impl PassId {
             PassId::HeapSnapshot => "src/passes/heap_snapshot.rs",
             PassId::HeapDestructure => "src/passes/heap_destructure.rs",
             PassId::AsyncifySleepAlloc => "src/passes/asyncify_sleep_alloc.rs",
+            PassId::StoredHeapView => "src/passes/stored_heap_view.rs",
+            PassId::KeptBufferView => "src/passes/kept_buffer_view.rs",
+            PassId::HeapObjectCopy => "src/passes/heap_object_copy.rs",
         }
     }
 
@@ -108,6 +144,9 @@ impl PassId {
             PassId::HeapSnapshot => heap_snapshot::heap_snapshot(cx, out),
             PassId::HeapDestructure => heap_destructure::heap_destructure(cx, out),
             PassId::AsyncifySleepAlloc => asyncify_sleep_alloc::asyncify_sleep_alloc(cx, out),
+            PassId::StoredHeapView => stored_heap_view::stored_heap_view(cx, out),
+            PassId::KeptBufferView => kept_buffer_view::kept_buffer_view(cx, out),
+            PassId::HeapObjectCopy => heap_object_copy::heap_object_copy(cx, out),
         }
     }
 }
@@ -182,6 +221,8 @@ pub(crate) struct Context<'a> {
     pub views: views::TopLevelViews,
     /// The destructuring analysis, shared by `heap-destructure` and `heap-snapshot`.
     pub destructure: heap_destructure::PlanCell,
+    /// The kept-value analysis, shared by `stored-heap-view` and `kept-buffer-view`.
+    pub kept: kept::KeptCell,
 }
 
 impl<'a> Context<'a> {
@@ -193,6 +234,7 @@ impl<'a> Context<'a> {
             style: Style::detect(text),
             views: views::TopLevelViews::collect(parsed),
             destructure: heap_destructure::PlanCell::new(),
+            kept: kept::KeptCell::new(),
         }
     }
 

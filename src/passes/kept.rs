@@ -1,0 +1,1044 @@
+//! The analysis shared by `stored-heap-view` and `kept-buffer-view`: stores that keep a heap
+//! view, a typed array over the wasm memory buffer, or the buffer itself beyond a point where
+//! memory can grow.
+//!
+//! A store *outlives* such a point when:
+//! - it writes a property (`this.view = HEAPU8`, `obj.u8 = new Uint8Array(memory.buffer)`, a
+//!   class field, an object-literal property for buffer views): the object outlives the call;
+//! - it assigns a variable declared outside the assigning function (or a global);
+//! - it sets a local that is read after a *growth point* of the same function: a call, `new`,
+//!   `await` or `yield` that ends after the store and before the read in source order, or any
+//!   growth point in a loop around the read that does not contain the store; the read is the
+//!   one this store reaches (the last store to the variable before it in the same function);
+//! - it sets a local that a nested function reads (the closure may run after memory grew).
+//!
+//! Not growth points: constructing typed arrays, `DataView`s, `ArrayBuffer`s and errors, calling
+//! a method of a heap view or of a kept value (`u8.subarray(…)`), string and array methods that
+//! take no callback (`str.charCodeAt(i)`, `out.push(x)`, by name), `Math.*`, `Atomics.*`,
+//! `String.*`, `Number.*`, `BigInt.*`, and Emscripten's refresh helpers (`GROWABLE_HEAP_U8()`,
+//! `growMemViews()`).
+//!
+//! Never reported: the refresh function itself (a function that assigns a new typed array to a
+//! glue view or to a `X.HEAPx` property, like `updateMemoryViews`) and any variable it also
+//! assigns (3.1.x's `buffer` global); values whose `.buffer` the code compares with `==`/`!=`
+//! (it re-validates them; a property path matches within the same class); a bare buffer kept by
+//! a function that calls `X.grow(…)` itself (it reads the old size on purpose, like
+//! Emscripten's `growMemory`); reads that only compare the kept value
+//! (`old !== wasmMemory.buffer`). A point in the read's own statement (`f(g(), view)`) does not
+//! count: statement order is what the analysis follows.
+
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+
+use swc_atoms::Atom;
+use swc_common::Spanned;
+use swc_ecma_ast::{
+    ArrowExpr, AssignExpr, AssignOp, AssignTarget, AwaitExpr, BinExpr, BinaryOp, CallExpr, Callee,
+    CatchClause, Class, ClassProp, Constructor, DoWhileStmt, Expr, ForInStmt, ForOfStmt, ForStmt,
+    Function, Id, Ident, MemberExpr, MemberProp, NewExpr, OptCall, ParamOrTsParamProp, Pat, Prop,
+    PropName, SimpleAssignTarget, Stmt, TsParamPropParam, UpdateExpr, VarDeclarator, WhileStmt,
+    YieldExpr,
+};
+use swc_ecma_visit::{Visit, VisitWith};
+
+use super::views::view_name;
+use super::{Context, member_prop_name};
+use crate::diagnostic::TextRange;
+
+/// The cell in [`Context`] that holds the shared analysis.
+pub(crate) type KeptCell = OnceCell<Vec<Kept>>;
+
+/// Every store that keeps a memory-backed value beyond a point where memory can grow.
+pub(crate) fn kept<'c>(cx: &'c Context<'_>) -> &'c [Kept] {
+    cx.kept.get_or_init(|| analyze(cx))
+}
+
+/// A store that keeps a value past a point where memory can grow.
+#[derive(Debug, Clone)]
+pub(crate) struct Kept {
+    /// The store: a declarator, an assignment or a property.
+    pub range: TextRange,
+    /// What it keeps.
+    pub held: Held,
+    /// Why the value outlives a growth.
+    pub outlives: Outlives,
+}
+
+/// What a store keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// A heap view itself: `HEAPU8`, `Module.HEAPU8`, `memory.HEAP16` (its source text).
+    View(String),
+    /// A typed array or `DataView` over the memory buffer, or a view's `subarray(…)` (a
+    /// description for a message, code in backticks).
+    BufferView(String),
+    /// The memory buffer itself: `wasmMemory.buffer`, `HEAPU8.buffer` (its text in backticks).
+    Buffer(String),
+}
+
+/// Why a kept value outlives a point where memory can grow.
+#[derive(Debug, Clone)]
+pub(crate) enum Outlives {
+    /// Stored in a property (the text is the target, e.g. `this.view`).
+    Property(String),
+    /// Stored in a variable declared outside the function that assigns it.
+    OuterVariable(String),
+    /// A local read after a growth point (its label, e.g. `` `_malloc(…)` ``).
+    Call { var: String, point: String },
+    /// A local read inside a nested function.
+    Closure(String),
+}
+
+fn analyze(cx: &Context<'_>) -> Vec<Kept> {
+    let mut walker = Walker {
+        cx,
+        refreshed: refreshed_views(cx),
+        fns: vec![FnInfo {
+            parent: None,
+            refresh: false,
+            grows: false,
+        }],
+        stack: vec![0],
+        loops: Vec::new(),
+        statements: Vec::new(),
+        points: Vec::new(),
+        defs: HashMap::new(),
+        uses: HashMap::new(),
+        decl_fn: HashMap::new(),
+        aliases: HashMap::new(),
+        props: Vec::new(),
+        guarded_ids: HashSet::new(),
+        guarded_paths: HashSet::new(),
+        classes: Vec::new(),
+        compared: HashSet::new(),
+    };
+    cx.parsed.program.visit_with(&mut walker);
+    walker.finish()
+}
+
+#[derive(Debug)]
+struct FnInfo {
+    parent: Option<usize>,
+    /// Assigns a new typed array to a glue view or an `X.HEAPx` property.
+    refresh: bool,
+    /// Calls `X.grow(…)`.
+    grows: bool,
+}
+
+/// A call, `new`, `await` or `yield` that may let memory grow.
+#[derive(Debug)]
+struct Point {
+    func: usize,
+    end: u32,
+    label: String,
+    /// The object whose method is called, when it is a plain identifier.
+    receiver: Option<Id>,
+}
+
+/// A store to a variable (declarator or plain assignment).
+#[derive(Debug)]
+struct Def {
+    func: usize,
+    range: TextRange,
+    end: u32,
+    held: Option<Held>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Use {
+    func: usize,
+    start: u32,
+    /// Where the innermost statement around the read starts.
+    statement: u32,
+}
+
+#[derive(Debug)]
+struct PropStore {
+    func: usize,
+    range: TextRange,
+    target: String,
+    /// The target as a path (`this.views[]`), to match a `.buffer` comparison.
+    path: Option<String>,
+    /// The class around the store, if any: paths through `this` only match inside it.
+    scope: Option<TextRange>,
+    held: Held,
+}
+
+struct Walker<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    /// Views named like the glue's that the file refreshes (see [`refreshed_views`]).
+    refreshed: HashSet<Id>,
+    fns: Vec<FnInfo>,
+    stack: Vec<usize>,
+    loops: Vec<(usize, TextRange)>,
+    /// Starts of the statements around the node being visited.
+    statements: Vec<u32>,
+    points: Vec<Point>,
+    defs: HashMap<Id, Vec<Def>>,
+    uses: HashMap<Id, Vec<Use>>,
+    /// The function that declares each variable (absent: global, or the program).
+    decl_fn: HashMap<Id, usize>,
+    /// Variables declared with a memory-backed initialiser.
+    aliases: HashMap<Id, Held>,
+    props: Vec<PropStore>,
+    /// Variables and property names whose `.buffer` the code compares.
+    guarded_ids: HashSet<Id>,
+    guarded_paths: HashSet<(String, Option<TextRange>)>,
+    /// The classes around the node being visited.
+    classes: Vec<TextRange>,
+    /// Reads that are operands of an equality comparison: `(variable, offset)`.
+    compared: HashSet<(Id, u32)>,
+}
+
+impl Walker<'_, '_> {
+    fn current(&self) -> usize {
+        *self
+            .stack
+            .last()
+            .expect("the program is always on the stack")
+    }
+
+    fn enter(&mut self) -> usize {
+        let parent = self.current();
+        self.fns.push(FnInfo {
+            parent: Some(parent),
+            refresh: false,
+            grows: false,
+        });
+        let id = self.fns.len() - 1;
+        self.stack.push(id);
+        id
+    }
+
+    fn leave(&mut self) {
+        self.stack.pop();
+    }
+
+    /// Records the bindings of a parameter or catch pattern as declared in the current function.
+    fn declare_pat(&mut self, pat: &Pat) {
+        struct Bindings<'w>(&'w mut Vec<Id>);
+        impl Visit for Bindings<'_> {
+            fn visit_binding_ident(&mut self, b: &swc_ecma_ast::BindingIdent) {
+                self.0.push(b.id.to_id());
+            }
+            fn visit_expr(&mut self, _: &Expr) {}
+        }
+        let mut ids = Vec::new();
+        pat.visit_with(&mut Bindings(&mut ids));
+        let func = self.current();
+        for id in ids {
+            self.decl_fn.insert(id, func);
+        }
+    }
+
+    fn def(&mut self, ident: &Ident, range: TextRange, held: Option<Held>) {
+        let func = self.current();
+        self.defs.entry(ident.to_id()).or_default().push(Def {
+            func,
+            range,
+            end: range.end,
+            held,
+        });
+    }
+
+    /// What a value expression keeps, if it is backed by wasm memory.
+    fn classify(&self, expr: &Expr) -> Option<Held> {
+        let expr = unwrap(expr);
+        if let Some(view) = self.view_text(expr) {
+            return Some(Held::View(view));
+        }
+        if let Some(buffer) = self.buffer_text(expr) {
+            return Some(Held::Buffer(format!("`{buffer}`")));
+        }
+        match expr {
+            Expr::New(new) => {
+                let Expr::Ident(callee) = &*new.callee else {
+                    return None;
+                };
+                let ctor = &*callee.sym;
+                // Only a typed array or DataView constructed over the buffer, not `new Uint8Array(n)`.
+                if !is_typed_array(ctor) && ctor != "DataView" {
+                    return None;
+                }
+                let first = new.args.as_ref()?.first()?;
+                if first.spread.is_some() {
+                    return None;
+                }
+                let buffer = self.buffer_text(unwrap(&first.expr))?;
+                let article = if ctor.starts_with('I') { "an" } else { "a" };
+                Some(Held::BufferView(format!(
+                    "{article} `{ctor}` over `{buffer}`"
+                )))
+            }
+            Expr::Call(call) => {
+                let Callee::Expr(callee) = &call.callee else {
+                    return None;
+                };
+                let Expr::Member(member) = &**callee else {
+                    return None;
+                };
+                if member_prop_name(&member.prop) != Some("subarray") {
+                    return None;
+                }
+                let view = self.view_text(unwrap(&member.obj))?;
+                Some(Held::BufferView(format!("`{view}.subarray(…)`")))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `ident` is the glue's view: global or top-level, or refreshed by the file
+    /// (`MODULARIZE` glue declares its views inside the factory function).
+    fn is_glue_view(&self, ident: &Ident) -> bool {
+        self.cx.glue_view(ident).is_some() || self.refreshed.contains(&ident.to_id())
+    }
+
+    /// The text of a heap-view expression: a glue view, `X.HEAPx` on any object, a variable
+    /// declared with one, or Emscripten's `GROWABLE_HEAP_U8()` helpers.
+    fn view_text(&self, expr: &Expr) -> Option<String> {
+        let expr = unwrap(expr);
+        if self.cx.glue_view_expr(expr).is_some() {
+            return Some(short(self.cx.slice(expr.span())));
+        }
+        match expr {
+            Expr::Ident(ident) if self.refreshed.contains(&ident.to_id()) => {
+                Some(ident.sym.to_string())
+            }
+            Expr::Member(member) => {
+                view_name(member_prop_name(&member.prop)?)?;
+                Some(short(self.cx.slice(member.span)))
+            }
+            Expr::Ident(ident) => match self.aliases.get(&ident.to_id()) {
+                Some(Held::View(_)) => Some(ident.sym.to_string()),
+                _ => None,
+            },
+            Expr::Call(call) if call.args.is_empty() => {
+                let Callee::Expr(callee) = &call.callee else {
+                    return None;
+                };
+                let Expr::Ident(callee) = &**callee else {
+                    return None;
+                };
+                growable_heap_view(&callee.sym).map(str::to_owned)
+            }
+            _ => None,
+        }
+    }
+
+    /// The text of a memory-buffer expression: `X.buffer` where X is a heap view or a wasm
+    /// memory (`wasmMemory`, `memory`, `…Memory`, `x.memory`), or a variable declared with one.
+    fn buffer_text(&self, expr: &Expr) -> Option<String> {
+        match unwrap(expr) {
+            Expr::Member(member) if member_prop_name(&member.prop) == Some("buffer") => {
+                let object = unwrap(&member.obj);
+                (is_memory(object) || self.view_text(object).is_some())
+                    .then(|| short(&format!("{}.buffer", self.cx.slice(object.span()))))
+            }
+            Expr::Ident(ident) => match self.aliases.get(&ident.to_id()) {
+                Some(Held::Buffer(_)) => Some(ident.sym.to_string()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether `value` (through `a = b = …` chains) constructs a typed array: a view refresh.
+    fn is_refresh_value(value: &Expr) -> bool {
+        match unwrap(value) {
+            Expr::New(new) => {
+                matches!(&*new.callee, Expr::Ident(c) if is_typed_array(&c.sym) || &*c.sym == "DataView")
+            }
+            _ => false,
+        }
+    }
+
+    /// Marks the current function as a view refresh (never the program's top level).
+    fn mark_refresh(&mut self) {
+        let func = self.current();
+        if func != 0 {
+            self.fns[func].refresh = true;
+        }
+    }
+
+    fn point(&mut self, end: u32, label: String, receiver: Option<Id>) {
+        let func = self.current();
+        self.points.push(Point {
+            func,
+            end,
+            label,
+            receiver,
+        });
+    }
+
+    fn loop_range(&mut self, range: TextRange) {
+        let func = self.current();
+        self.loops.push((func, range));
+    }
+
+    /// Records `operand` of an equality comparison: a compared read, or a guarded `.buffer`.
+    fn compared_operand(&mut self, operand: &Expr) {
+        match unwrap(operand) {
+            Expr::Ident(ident) => {
+                self.compared
+                    .insert((ident.to_id(), self.cx.range(ident.span).start));
+            }
+            Expr::Member(member) if member_prop_name(&member.prop) == Some("buffer") => {
+                match unwrap(&member.obj) {
+                    Expr::Ident(ident) => {
+                        self.guarded_ids.insert(ident.to_id());
+                    }
+                    other => {
+                        if let Some(path) = member_path(other) {
+                            let scope = self.classes.last().copied();
+                            self.guarded_paths.insert((path, scope));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Visit for Walker<'_, '_> {
+    fn visit_function(&mut self, f: &Function) {
+        self.enter();
+        for param in &f.params {
+            self.declare_pat(&param.pat);
+        }
+        f.visit_children_with(self);
+        self.leave();
+    }
+
+    fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
+        self.enter();
+        for param in &arrow.params {
+            self.declare_pat(param);
+        }
+        arrow.visit_children_with(self);
+        self.leave();
+    }
+
+    fn visit_constructor(&mut self, c: &Constructor) {
+        self.enter();
+        for param in &c.params {
+            match param {
+                ParamOrTsParamProp::Param(p) => self.declare_pat(&p.pat),
+                ParamOrTsParamProp::TsParamProp(p) => match &p.param {
+                    TsParamPropParam::Ident(b) => {
+                        let func = self.current();
+                        self.decl_fn.insert(b.id.to_id(), func);
+                    }
+                    TsParamPropParam::Assign(a) => self.declare_pat(&a.left),
+                },
+            }
+        }
+        c.visit_children_with(self);
+        self.leave();
+    }
+
+    fn visit_catch_clause(&mut self, c: &CatchClause) {
+        if let Some(param) = &c.param {
+            self.declare_pat(param);
+        }
+        c.visit_children_with(self);
+    }
+
+    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        d.init.visit_with(self);
+        let Pat::Ident(binding) = &d.name else {
+            // Destructuring is `heap-destructure`'s; still record its bindings.
+            self.declare_pat(&d.name);
+            d.name.visit_with(self);
+            return;
+        };
+        let func = self.current();
+        self.decl_fn.insert(binding.id.to_id(), func);
+        let Some(init) = &d.init else {
+            return;
+        };
+        let held = self.classify(init);
+        if let Some(held) = &held {
+            self.aliases.insert(binding.id.to_id(), held.clone());
+        }
+        self.def(&binding.id, self.cx.range(d.span), held);
+    }
+
+    fn visit_assign_expr(&mut self, a: &AssignExpr) {
+        a.right.visit_with(self);
+        let range = self.cx.range(a.span);
+        match &a.left {
+            AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) => {
+                if a.op != AssignOp::Assign {
+                    self.visit_expr(&Expr::Ident(binding.id.clone()));
+                    self.def(&binding.id, range, None);
+                    return;
+                }
+                if self.is_glue_view(&binding.id) {
+                    // `HEAP8 = new Int8Array(b)`: the refresh itself.
+                    if Self::is_refresh_value(&a.right) {
+                        self.mark_refresh();
+                    }
+                    return;
+                }
+                let held = self.classify(&a.right);
+                self.def(&binding.id, range, held);
+            }
+            AssignTarget::Simple(SimpleAssignTarget::Member(member)) => {
+                member.visit_with(self);
+                if a.op != AssignOp::Assign {
+                    return;
+                }
+                if member_prop_name(&member.prop).is_some_and(|k| view_name(k).is_some())
+                    && Self::is_refresh_value(&a.right)
+                {
+                    // `Module['HEAP8'] = …new Int8Array(b)`: the refresh itself.
+                    self.mark_refresh();
+                    return;
+                }
+                if let Some(held) = self.classify(&a.right) {
+                    let func = self.current();
+                    self.props.push(PropStore {
+                        func,
+                        range,
+                        target: short(self.cx.slice(member.span)),
+                        path: member_expr_path(member),
+                        scope: self.classes.last().copied(),
+                        held,
+                    });
+                }
+            }
+            AssignTarget::Simple(other) => other.visit_with(self),
+            AssignTarget::Pat(pat) => {
+                // Destructuring assignment: every bound variable gets an unknown value.
+                struct Targets<'w>(&'w mut Vec<Ident>);
+                impl Visit for Targets<'_> {
+                    fn visit_binding_ident(&mut self, b: &swc_ecma_ast::BindingIdent) {
+                        self.0.push(b.id.clone());
+                    }
+                    fn visit_expr(&mut self, _: &Expr) {}
+                }
+                let mut idents = Vec::new();
+                pat.visit_with(&mut Targets(&mut idents));
+                pat.visit_with(self);
+                for ident in idents {
+                    self.def(&ident, range, None);
+                }
+            }
+        }
+    }
+
+    fn visit_update_expr(&mut self, u: &UpdateExpr) {
+        u.visit_children_with(self);
+        if let Expr::Ident(ident) = &*u.arg {
+            self.def(ident, self.cx.range(u.span), None);
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &Expr) {
+        if let Expr::Ident(ident) = expr {
+            let start = self.cx.range(ident.span).start;
+            let id = ident.to_id();
+            if !self.compared.contains(&(id.clone(), start)) {
+                let func = self.current();
+                let statement = self.statements.last().copied().unwrap_or(0);
+                self.uses.entry(id).or_default().push(Use {
+                    func,
+                    start,
+                    statement,
+                });
+            }
+            return;
+        }
+        expr.visit_children_with(self);
+    }
+
+    fn visit_prop(&mut self, prop: &Prop) {
+        match prop {
+            Prop::Shorthand(ident) => self.visit_expr(&Expr::Ident(ident.clone())),
+            Prop::KeyValue(kv) => {
+                kv.visit_children_with(self);
+                // Views in object literals are `heap-snapshot`'s; buffer views are ours.
+                if let Some(held @ (Held::BufferView(_) | Held::Buffer(_))) =
+                    self.classify(&kv.value)
+                {
+                    let func = self.current();
+                    self.props.push(PropStore {
+                        func,
+                        range: self.cx.range(kv.span()),
+                        target: short(self.cx.slice(kv.key.span())),
+                        path: None,
+                        scope: None,
+                        held,
+                    });
+                }
+            }
+            other => other.visit_children_with(self),
+        }
+    }
+
+    fn visit_class_prop(&mut self, p: &ClassProp) {
+        p.visit_children_with(self);
+        let Some(value) = &p.value else {
+            return;
+        };
+        if let Some(held) = self.classify(value) {
+            let func = self.current();
+            self.props.push(PropStore {
+                func,
+                range: self.cx.range(p.span),
+                target: format!("this.{}", short(self.cx.slice(p.key.span()))),
+                path: prop_key(&p.key).map(|k| format!("this.{k}")),
+                scope: self.classes.last().copied(),
+                held,
+            });
+        }
+    }
+
+    fn visit_class(&mut self, c: &Class) {
+        self.classes.push(self.cx.range(c.span));
+        c.visit_children_with(self);
+        self.classes.pop();
+    }
+
+    fn visit_bin_expr(&mut self, b: &BinExpr) {
+        if matches!(
+            b.op,
+            BinaryOp::EqEq | BinaryOp::NotEq | BinaryOp::EqEqEq | BinaryOp::NotEqEq
+        ) {
+            self.compared_operand(&b.left);
+            self.compared_operand(&b.right);
+        }
+        b.visit_children_with(self);
+    }
+
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        call.visit_children_with(self);
+        let Callee::Expr(callee) = &call.callee else {
+            return;
+        };
+        let callee = unwrap(callee);
+        if let Expr::Member(member) = callee
+            && member_prop_name(&member.prop) == Some("grow")
+        {
+            let func = self.current();
+            self.fns[func].grows = true;
+        }
+        if !self.may_grow(callee) {
+            return;
+        }
+        let receiver = match callee {
+            Expr::Member(member) => match unwrap(&member.obj) {
+                Expr::Ident(object) => Some(object.to_id()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let label = format!("`{}(…)`", short(self.cx.slice(callee.span())));
+        self.point(self.cx.range(call.span).end, label, receiver);
+    }
+
+    fn visit_opt_call(&mut self, call: &OptCall) {
+        call.visit_children_with(self);
+        let callee = unwrap(&call.callee);
+        if !self.may_grow(callee) {
+            return;
+        }
+        let label = format!("`{}?.(…)`", short(self.cx.slice(callee.span())));
+        self.point(self.cx.range(call.span).end, label, None);
+    }
+
+    fn visit_new_expr(&mut self, new: &NewExpr) {
+        new.visit_children_with(self);
+        if let Expr::Ident(callee) = &*new.callee
+            && (is_typed_array(&callee.sym)
+                || matches!(
+                    &*callee.sym,
+                    "DataView"
+                        | "ArrayBuffer"
+                        | "SharedArrayBuffer"
+                        | "Error"
+                        | "TypeError"
+                        | "RangeError"
+                ))
+        {
+            return;
+        }
+        let label = format!("`new {}(…)`", short(self.cx.slice(new.callee.span())));
+        self.point(self.cx.range(new.span).end, label, None);
+    }
+
+    fn visit_await_expr(&mut self, a: &AwaitExpr) {
+        a.visit_children_with(self);
+        self.point(self.cx.range(a.span).end, "`await`".to_owned(), None);
+    }
+
+    fn visit_yield_expr(&mut self, y: &YieldExpr) {
+        y.visit_children_with(self);
+        self.point(self.cx.range(y.span).end, "`yield`".to_owned(), None);
+    }
+
+    fn visit_stmt(&mut self, s: &Stmt) {
+        self.statements.push(self.cx.range(s.span()).start);
+        s.visit_children_with(self);
+        self.statements.pop();
+    }
+
+    fn visit_for_stmt(&mut self, s: &ForStmt) {
+        self.loop_range(self.cx.range(s.span));
+        s.visit_children_with(self);
+    }
+
+    fn visit_for_in_stmt(&mut self, s: &ForInStmt) {
+        self.loop_range(self.cx.range(s.span));
+        s.visit_children_with(self);
+    }
+
+    fn visit_for_of_stmt(&mut self, s: &ForOfStmt) {
+        self.loop_range(self.cx.range(s.span));
+        s.visit_children_with(self);
+    }
+
+    fn visit_while_stmt(&mut self, s: &WhileStmt) {
+        self.loop_range(self.cx.range(s.span));
+        s.visit_children_with(self);
+    }
+
+    fn visit_do_while_stmt(&mut self, s: &DoWhileStmt) {
+        self.loop_range(self.cx.range(s.span));
+        s.visit_children_with(self);
+    }
+}
+
+impl Walker<'_, '_> {
+    /// Whether calling `callee` may run wasm code (and so grow memory).
+    fn may_grow(&self, callee: &Expr) -> bool {
+        match callee {
+            Expr::Ident(ident) => {
+                growable_heap_view(&ident.sym).is_none() && &*ident.sym != "growMemViews"
+            }
+            Expr::Member(member) => {
+                let object = unwrap(&member.obj);
+                // A method of a heap view or of a kept value: typed-array methods.
+                if self.classify(object).is_some() {
+                    return false;
+                }
+                // String and array methods that take no callback (`str.charCodeAt(i)`).
+                if member_prop_name(&member.prop).is_some_and(is_plain_builtin_method) {
+                    return false;
+                }
+                // Built-ins that never call back into wasm.
+                let mut root = object;
+                while let Expr::Member(inner) = root {
+                    root = unwrap(&inner.obj);
+                }
+                !matches!(root, Expr::Ident(r)
+                    if r.ctxt == self.cx.parsed.unresolved
+                        && matches!(&*r.sym, "Math" | "Atomics" | "String" | "Number" | "BigInt"))
+            }
+            _ => true,
+        }
+    }
+
+    fn finish(self) -> Vec<Kept> {
+        let mut out = Vec::new();
+        let refresh = |func: usize| self.fns[func].refresh;
+        for store in &self.props {
+            if refresh(store.func)
+                || store
+                    .path
+                    .as_ref()
+                    .is_some_and(|path| self.guarded_paths.contains(&(path.clone(), store.scope)))
+            {
+                continue;
+            }
+            out.push(Kept {
+                range: store.range,
+                held: store.held.clone(),
+                outlives: Outlives::Property(store.target.clone()),
+            });
+        }
+        for (id, defs) in &self.defs {
+            // Re-validated (`.buffer` compared), or refreshed along with the views (3.1.x's
+            // `buffer` global, which `updateGlobalBufferAndViews` assigns).
+            if self.guarded_ids.contains(id) || defs.iter().any(|d| refresh(d.func)) {
+                continue;
+            }
+            let uses = self.uses.get(id).map_or(&[][..], Vec::as_slice);
+            if uses.is_empty() {
+                continue;
+            }
+            for def in defs {
+                let Some(held) = &def.held else { continue };
+                if refresh(def.func)
+                    || (matches!(held, Held::Buffer(_)) && self.fns[def.func].grows)
+                {
+                    continue;
+                }
+                let name = id.0.to_string();
+                let declared = self.declared_in(id);
+                let outlives = if declared != Some(def.func) {
+                    Some(Outlives::OuterVariable(name))
+                } else {
+                    self.stale_read(id, def, defs, uses).map(|why| match why {
+                        Why::Point(point) => Outlives::Call {
+                            var: name.clone(),
+                            point,
+                        },
+                        Why::Closure => Outlives::Closure(name.clone()),
+                    })
+                };
+                if let Some(outlives) = outlives {
+                    out.push(Kept {
+                        range: def.range,
+                        held: held.clone(),
+                        outlives,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|k| k.range.start);
+        out
+    }
+
+    /// The function that declares `id`: recorded, else the program for a top-level binding;
+    /// `None` for a global.
+    fn declared_in(&self, id: &Id) -> Option<usize> {
+        if let Some(func) = self.decl_fn.get(id) {
+            return Some(*func);
+        }
+        if id.1 == self.cx.parsed.unresolved {
+            None
+        } else {
+            // A binding the walk did not see declared (a function or class name): the program.
+            Some(0)
+        }
+    }
+
+    /// Whether `ancestor` encloses `func` (strictly).
+    fn encloses(&self, ancestor: usize, mut func: usize) -> bool {
+        while let Some(parent) = self.fns[func].parent {
+            if parent == ancestor {
+                return true;
+            }
+            func = parent;
+        }
+        false
+    }
+
+    /// The first read that `def` reaches after a growth point, or from a nested function.
+    fn stale_read(&self, id: &Id, def: &Def, defs: &[Def], uses: &[Use]) -> Option<Why> {
+        let mut uses: Vec<Use> = uses.to_vec();
+        uses.sort_by_key(|u| u.start);
+        for read in uses {
+            if read.start < def.end {
+                continue;
+            }
+            if read.func == def.func {
+                // The store this read sees: the last one before it in the same function.
+                let reaching = defs
+                    .iter()
+                    .filter(|d| d.func == def.func && d.end <= read.start)
+                    .max_by_key(|d| d.end);
+                if !reaching.is_some_and(|d| std::ptr::eq(d, def)) {
+                    continue;
+                }
+                if let Some(point) = self.point_between(id, def, read) {
+                    return Some(Why::Point(point.label.clone()));
+                }
+            } else if self.encloses(def.func, read.func) {
+                // A closure: unless it stores a value itself before reading.
+                let own = defs
+                    .iter()
+                    .any(|d| d.func == read.func && d.end <= read.start);
+                if !own {
+                    return Some(Why::Closure);
+                }
+            }
+        }
+        None
+    }
+
+    /// A growth point of the def's function that can run between the store and the read.
+    fn point_between(&self, id: &Id, def: &Def, read: Use) -> Option<&Point> {
+        // The outermost loop around the read that does not contain the store.
+        let around = self
+            .loops
+            .iter()
+            .filter(|(func, r)| {
+                *func == def.func
+                    && r.start <= read.start
+                    && read.start < r.end
+                    && !(r.start <= def.range.start && def.range.start < r.end)
+            })
+            .map(|(_, r)| *r)
+            .min_by_key(|r| r.start);
+        // Statement order: a point in the read's own statement (`f(g(), view)`) runs after the
+        // store only when the store is in that statement too.
+        let before = if def.end > read.statement {
+            read.start
+        } else {
+            read.statement
+        };
+        self.points.iter().find(|p| {
+            p.func == def.func
+                && !p
+                    .receiver
+                    .as_ref()
+                    .is_some_and(|r| r == id || self.aliases.contains_key(r))
+                && ((def.end < p.end && p.end <= before)
+                    || around.is_some_and(|r| r.start < p.end && p.end <= r.end))
+        })
+    }
+}
+
+enum Why {
+    Point(String),
+    Closure,
+}
+
+/// Bindings named like a view (`HEAP8` … `HEAPU64`, in any scope) that the file assigns a new
+/// typed array: the glue's views, also when `MODULARIZE` puts them inside a function.
+pub(crate) fn refreshed_views(cx: &Context<'_>) -> HashSet<Id> {
+    struct Finder(HashSet<Id>);
+    impl Visit for Finder {
+        fn visit_assign_expr(&mut self, a: &AssignExpr) {
+            if let AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) = &a.left
+                && view_name(&binding.id.sym).is_some()
+                && Walker::is_refresh_value(&a.right)
+            {
+                self.0.insert(binding.id.to_id());
+            }
+            a.visit_children_with(self);
+        }
+    }
+    let mut finder = Finder(HashSet::new());
+    cx.parsed.program.visit_with(&mut finder);
+    finder.0
+}
+
+/// Strips parentheses, TypeScript casts, `a, b` sequences (to `b`) and `a = b` chains (to `b`).
+fn unwrap(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(p) => unwrap(&p.expr),
+        Expr::TsAs(e) => unwrap(&e.expr),
+        Expr::TsNonNull(e) => unwrap(&e.expr),
+        Expr::TsSatisfies(e) => unwrap(&e.expr),
+        Expr::TsTypeAssertion(e) => unwrap(&e.expr),
+        Expr::TsConstAssertion(e) => unwrap(&e.expr),
+        Expr::Seq(s) => s.exprs.last().map_or(expr, |e| unwrap(e)),
+        Expr::Assign(a) if a.op == AssignOp::Assign => unwrap(&a.right),
+        _ => expr,
+    }
+}
+
+/// Whether `expr` names a wasm memory: `wasmMemory`, `memory`, `…Memory`, or `x.memory`.
+fn is_memory(expr: &Expr) -> bool {
+    let name = match expr {
+        Expr::Ident(ident) => &*ident.sym,
+        Expr::Member(member) => match member_prop_name(&member.prop) {
+            Some(name) => name,
+            None => return false,
+        },
+        _ => return false,
+    };
+    name == "memory" || name.ends_with("Memory")
+}
+
+/// Methods of strings and arrays that never call back into user code, by name. A user object
+/// with a method of the same name is assumed to behave like them.
+fn is_plain_builtin_method(name: &str) -> bool {
+    matches!(
+        name,
+        "charAt"
+            | "charCodeAt"
+            | "codePointAt"
+            | "indexOf"
+            | "lastIndexOf"
+            | "includes"
+            | "startsWith"
+            | "endsWith"
+            | "substring"
+            | "substr"
+            | "toLowerCase"
+            | "toUpperCase"
+            | "trim"
+            | "padStart"
+            | "padEnd"
+            | "push"
+            | "pop"
+            | "slice"
+            | "concat"
+    )
+}
+
+fn is_typed_array(name: &str) -> bool {
+    matches!(
+        name,
+        "Int8Array"
+            | "Uint8Array"
+            | "Uint8ClampedArray"
+            | "Int16Array"
+            | "Uint16Array"
+            | "Int32Array"
+            | "Uint32Array"
+            | "Float16Array"
+            | "Float32Array"
+            | "Float64Array"
+            | "BigInt64Array"
+            | "BigUint64Array"
+    )
+}
+
+/// The view returned by Emscripten's pthreads helper `name()`, e.g. `GROWABLE_HEAP_U8`.
+fn growable_heap_view(name: &str) -> Option<&'static str> {
+    Some(match name.strip_prefix("GROWABLE_HEAP_")? {
+        "I8" => "HEAP8",
+        "U8" => "HEAPU8",
+        "I16" => "HEAP16",
+        "U16" => "HEAPU16",
+        "I32" => "HEAP32",
+        "U32" => "HEAPU32",
+        "F32" => "HEAPF32",
+        "F64" => "HEAPF64",
+        _ => return None,
+    })
+}
+
+/// A member chain as a path, computed indexes as `[]`: `this.views[i]` → `this.views[]`.
+fn member_path(expr: &Expr) -> Option<String> {
+    match unwrap(expr) {
+        Expr::Ident(ident) => Some(ident.sym.to_string()),
+        Expr::This(_) => Some("this".to_owned()),
+        Expr::Member(member) => member_expr_path(member),
+        _ => None,
+    }
+}
+
+fn member_expr_path(member: &MemberExpr) -> Option<String> {
+    let object = member_path(&member.obj)?;
+    match (member_prop_name(&member.prop), &member.prop) {
+        (Some(name), _) => Some(format!("{object}.{name}")),
+        (None, MemberProp::Computed(_)) => Some(format!("{object}[]")),
+        (None, _) => None,
+    }
+}
+
+fn prop_key(key: &PropName) -> Option<Atom> {
+    match key {
+        PropName::Ident(i) => Some(i.sym.clone()),
+        PropName::Str(s) => s.value.as_str().map(Atom::from),
+        _ => None,
+    }
+}
+
+/// Source text for a message: whitespace collapsed, long text cut.
+pub(crate) fn short(text: &str) -> String {
+    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() > 40 {
+        let cut: String = collapsed.chars().take(39).collect();
+        format!("{cut}…")
+    } else {
+        collapsed
+    }
+}

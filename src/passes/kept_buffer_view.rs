@@ -1,0 +1,101 @@
+//! ## What it does
+//! Flags a typed array built over the wasm memory buffer, or the buffer itself, kept where it
+//! outlives a call that can grow memory:
+//! - `new Uint8Array(wasmMemory.buffer)`, `new DataView(memory.buffer)`,
+//!   `new Float32Array(instance.exports.memory.buffer, ptr, n)`,
+//!   `new Int32Array(HEAPU8.buffer, ptr, n)` (any typed array or `DataView` whose first argument
+//!   is a memory buffer);
+//! - `HEAPU8.subarray(…)` (a window on the current buffer);
+//! - the buffer itself: `wasmMemory.buffer`, `HEAPU8.buffer`, `Module.HEAPU8.buffer`.
+//!
+//! A memory buffer is `X.buffer` where `X` is a heap view (`HEAPU8`, `Module.HEAPU8`,
+//! `memory.HEAP16`) or names a wasm memory: `wasmMemory`, `memory`, a name ending in `Memory`,
+//! or an `x.memory` property (`wasmExports.memory`, `instance.exports.memory`). A local declared
+//! with a buffer (`const b = wasmMemory.buffer`) is one too.
+//!
+//! "Outlives a call" means what it means for `stored-heap-view`, with the same analysis: a
+//! property or class field (or an object-literal property), a variable declared outside the
+//! function, a local read after a call, `new`, `await` or `yield` (or in a loop around one), or
+//! a local read by a nested function.
+//!
+//! Not flagged: Emscripten's refresh function (`updateMemoryViews` assigns
+//! `HEAP8 = new Int8Array(b)`: that *is* the refresh), a typed array made and used with no call
+//! in between, `new Uint8Array(len)` (not over memory), a typed array passed straight to a call,
+//! a value whose `.buffer` the code compares before use (`if (u8.buffer !== wasmMemory.buffer)
+//! u8 = new Uint8Array(wasmMemory.buffer);`), a bare buffer read by a function that calls
+//! `X.grow(…)` itself (Emscripten's `growMemory` keeps the old buffer to report the old size),
+//! and comparisons with a kept buffer (`old !== wasmMemory.buffer` is how growth is detected).
+//!
+//! ## Why is this bad?
+//! Growing a WebAssembly memory detaches its `ArrayBuffer` and creates a new, larger one. Every
+//! typed array over the old buffer becomes empty: its length is 0, reads give `undefined`,
+//! writes are silently dropped, and methods like `slice` throw
+//! `TypeError: Cannot perform %TypedArray%.prototype.slice on a detached ArrayBuffer`. A view
+//! made at startup (`const mem8 = new Uint8Array(wasmExports.memory.buffer)`) works in every
+//! test that never grows memory and breaks in production the first time an allocation does.
+//!
+//! ## Example
+//! ```js
+//! const mem8 = new Uint8Array(wasmExports.memory.buffer);
+//! mem8.set(bytes, namePtr);
+//! const len = wasmExports.set_name(bytes.length); // may grow memory
+//! const greeting = mem8.slice(msgPtr, msgPtr + len);
+//! ```
+//!
+//! Use instead: build the view from the current buffer after the call (or check its `.buffer`).
+//! ```js
+//! new Uint8Array(wasmExports.memory.buffer).set(bytes, namePtr);
+//! const len = wasmExports.set_name(bytes.length);
+//! const greeting = new Uint8Array(wasmExports.memory.buffer).slice(msgPtr, msgPtr + len);
+//! ```
+//!
+//! ## Fix safety
+//! There is no automatic fix: this is a lint. A kept typed array may be meant to outlive the
+//! call (a cache the author re-validates elsewhere, a view over memory that never grows), and
+//! rebuilding it at each use changes allocation and identity (`===`) in ways only the author can
+//! judge. Create the view right before each use, or keep it behind a function that re-creates
+//! it when `view.buffer !== memory.buffer`.
+//!
+//! ## References
+//! - Chris Whealy, "WebAssembly Memory Growth and the Detached ArrayBuffer Problem" (2022)
+//! - kripken, "WebAssembly pthreads + memory growth + JS" (gist 949eab99b7bc34f67c12140814d2b595)
+//! - emscripten-core/emscripten#5179, "Cannot access packaged files after memory growth" (kept `subarray`s)
+//! - emscripten-core/emscripten#24524, "Fix bad access to detached ArrayBuffer in $growMemory"
+
+use super::kept::{Held, Outlives, kept};
+use super::{Context, PassId};
+use crate::diagnostic::{Analysis, Finding};
+
+// kept-buffer-view
+pub(crate) fn kept_buffer_view(cx: &Context<'_>, out: &mut Analysis) {
+    for store in kept(cx) {
+        // Only typed arrays over the buffer and the buffer itself; views are `stored-heap-view`'s.
+        let held = match &store.held {
+            Held::BufferView(text) | Held::Buffer(text) => text,
+            Held::View(_) => continue,
+        };
+        let message = match &store.outlives {
+            Outlives::Property(target) => {
+                format!("`{target}` keeps {held}; it is detached when memory grows")
+            }
+            Outlives::OuterVariable(var) => format!(
+                "`{var}` keeps {held} outside this function; it is detached when memory grows"
+            ),
+            Outlives::Call { var, point } => {
+                format!("`{var}` keeps {held} across {point}, which can grow memory and detach it")
+            }
+            Outlives::Closure(var) => format!(
+                "`{var}` keeps {held} for a closure that can run after memory grows and detaches it"
+            ),
+        };
+        let reason = "lint only: growsafe cannot tell how long the typed array must live; \
+                      create it from the current buffer after the call, or re-create it when its \
+                      `.buffer` is not the memory's";
+        out.findings.push(Finding::unfixable(
+            PassId::KeptBufferView,
+            store.range,
+            message,
+            reason,
+        ));
+    }
+}
