@@ -1028,19 +1028,6 @@ fn non_utf8_input() {
 }
 
 #[test]
-fn directory_is_an_error_for_now() {
-    let dir = Dir::new();
-    fs::create_dir(dir.path("build")).unwrap();
-    dir.write("build/glue.js", SNAPSHOT);
-    for command in ["fix", "check"] {
-        let run = dir.run(&[command, "build"]);
-        assert_code(&run, 2);
-        assert!(run.stderr.contains("build"), "stderr:\n{}", run.stderr);
-    }
-    assert_eq!(dir.read("build/glue.js"), SNAPSHOT);
-}
-
-#[test]
 fn usage_errors_exit_2() {
     let dir = Dir::new();
     for args in [
