@@ -216,13 +216,16 @@ fn print_library_notes(name: &str, library: &LibraryReport) {
     if !library.split() {
         return;
     }
-    let checked: Vec<&str> = library.checked.iter().map(|v| v.describe()).collect();
+    let how = match library.checked[..] {
+        [Variant::FirstBranches] => "keeping only the first branch of each `#if` in the way",
+        [Variant::LastBranches] => "keeping only the last branch of each `#if` in the way",
+        _ => "twice, keeping only the first, then only the last branch of each `#if` in the way",
+    };
     for failed in &library.failed {
         let what = if failed.variant == Variant::AllBranches {
             format!(
-                "the `#if` branches of this Emscripten JS library do not parse together ({}); checked with {} instead, and nothing can be fixed",
-                failed.message,
-                checked.join(" and with ")
+                "the `#if` branches of this Emscripten JS library do not parse together ({}), so growsafe checked it {how}; `fix` leaves it alone",
+                failed.message
             )
         } else {
             format!(
@@ -235,7 +238,7 @@ fn print_library_notes(name: &str, library: &LibraryReport) {
     }
     for lines in &library.unchecked {
         eprintln!(
-            "{name}:{}: note: lines {}-{} (the branch at line {}) were not checked: no variant that keeps them parses",
+            "{name}:{}: note: lines {}-{} (the branch at line {}) were not checked: no reading that keeps them parses",
             lines.first_line, lines.first_line, lines.last_line, lines.directive_line
         );
     }

@@ -415,6 +415,22 @@ fn check_notes_how_a_library_was_read() {
 }
 
 #[test]
+fn check_names_the_branches_it_could_not_read() {
+    let dir = Dir::new();
+    dir.write(
+        "lib.js",
+        "var L = {\n#if A\n  f: function (a, b) {\n#elif B\n  f: function (a) { var m = { HEAP8 };\n#else\n  f: function () {\n#endif\n    return 1;\n  },\n};\n",
+    );
+    let run = dir.run(&["check", "lib.js"]);
+    assert_code(&run, 0);
+    assert_eq!(
+        run.stderr,
+        "lib.js:5:15: note: the `#if` branches of this Emscripten JS library do not parse together (Expected ident), so growsafe checked it twice, keeping only the first, then only the last branch of each `#if` in the way; `fix` leaves it alone\n\
+         lib.js:5: note: lines 5-5 (the branch at line 4) were not checked: no reading that keeps them parses\n"
+    );
+}
+
+#[test]
 fn fix_on_a_library_whose_branches_parse_only_separately_says_why() {
     let dir = Dir::new();
     let source = fs::read_to_string(concat!(
