@@ -6,16 +6,18 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::inputs::{self, Expanded, Input, WalkOptions};
 use crate::report;
 use crate::{
-    CheckOutput, FixOutput, HeapStyle, Lang, Options, PassId, RemarkKind, check_source, fix_source,
+    CheckOutput, FixOutput, HeapStyle, LibraryReport, Options, PassId, RemarkKind, Variant,
+    check_source, fix_source,
 };
 
 /// Make Emscripten glue safe under WebAssembly memory growth.
@@ -78,12 +80,31 @@ enum StyleArg {
     Proxy,
 }
 
+/// Which files: shared by `fix` and `check`.
+#[derive(Debug, Args)]
+struct WalkArgs {
+    /// Skip files that `.gitignore` (and `.ignore`, `.git/info/exclude`, the global gitignore)
+    /// lists when walking a directory or glob. Off by default: build output is usually ignored.
+    #[arg(long)]
+    respect_gitignore: bool,
+}
+
+impl WalkArgs {
+    fn options(&self) -> WalkOptions {
+        WalkOptions {
+            respect_gitignore: self.respect_gitignore,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct FixArgs {
-    /// Files to fix; `-` reads standard input and writes standard output.
+    /// Files, directories (walked for .js .mjs .cjs .ts .mts .cts .tsx; hidden files and
+    /// node_modules skipped) or glob patterns to fix; `-` reads standard input and writes
+    /// standard output.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Write the result here instead of in place (one input only).
+    /// Write the result here instead of in place (one input file only).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Write nothing; exit 1 if anything would change.
@@ -104,12 +125,15 @@ struct FixArgs {
     #[arg(long, value_name = "NAME", default_value = "stdin.js")]
     stdin_filename: PathBuf,
     #[command(flatten)]
+    walk: WalkArgs,
+    #[command(flatten)]
     passes: PassArgs,
 }
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// Files to check; `-` reads standard input.
+    /// Files, directories (walked for .js .mjs .cjs .ts .mts .cts .tsx; hidden files and
+    /// node_modules skipped) or glob patterns to check; `-` reads standard input.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Output format.
@@ -118,6 +142,8 @@ struct CheckArgs {
     /// The language and name of standard input.
     #[arg(long, value_name = "NAME", default_value = "stdin.js")]
     stdin_filename: PathBuf,
+    #[command(flatten)]
+    walk: WalkArgs,
     #[command(flatten)]
     passes: PassArgs,
 }
@@ -176,72 +202,66 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// An input: a path, or standard input under a display name.
-struct Input {
-    path: Option<PathBuf>,
-    name: String,
-    lang: Lang,
-}
-
-fn inputs(paths: &[PathBuf], stdin_filename: &Path) -> Result<Vec<Input>> {
-    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        bail!("`-` (standard input) may be given only once");
+/// The inputs the arguments name; reports (and counts) the arguments that named nothing.
+fn expand(paths: &[PathBuf], stdin_filename: &Path, walk: &WalkArgs) -> Result<(Vec<Input>, bool)> {
+    let Expanded { inputs, errors } = inputs::expand(paths, stdin_filename, walk.options())?;
+    for e in &errors {
+        eprintln!("growsafe: error: {e:#}");
     }
-    Ok(paths
-        .iter()
-        .map(|p| {
-            if p.as_os_str() == "-" {
-                Input {
-                    path: None,
-                    name: stdin_filename.display().to_string(),
-                    lang: Lang::from_path(stdin_filename),
-                }
-            } else {
-                Input {
-                    path: Some(p.clone()),
-                    name: p.display().to_string(),
-                    lang: Lang::from_path(p),
-                }
-            }
-        })
-        .collect())
+    Ok((inputs, !errors.is_empty()))
 }
 
-fn read(input: &Input) -> Result<String> {
-    let bytes = match &input.path {
-        Some(path) => {
-            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?
-        }
-        None => {
-            let mut bytes = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .context("cannot read standard input")?;
-            bytes
-        }
+/// Tells the user on standard error how a library file whose `#if` branches only parse
+/// separately was read, and which of its lines were not analysed.
+fn print_library_notes(name: &str, library: &LibraryReport) {
+    if !library.split() {
+        return;
+    }
+    let how = match library.checked[..] {
+        [Variant::FirstBranches] => "keeping only the first branch of each `#if` in the way",
+        [Variant::LastBranches] => "keeping only the last branch of each `#if` in the way",
+        _ => "twice, keeping only the first, then only the last branch of each `#if` in the way",
     };
-    String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "`{}` is not UTF-8 text (invalid byte at offset {})",
-            input.name,
-            e.utf8_error().valid_up_to()
-        )
-    })
+    for failed in &library.failed {
+        let what = if failed.variant == Variant::AllBranches {
+            format!(
+                "the `#if` branches of this Emscripten JS library do not parse together ({}), so growsafe checked it {how}; `fix` leaves it alone",
+                failed.message
+            )
+        } else {
+            format!(
+                "with {} it does not parse either ({})",
+                failed.variant.describe(),
+                failed.message
+            )
+        };
+        eprintln!("{name}:{}:{}: note: {what}", failed.line, failed.column);
+    }
+    for lines in &library.unchecked {
+        eprintln!(
+            "{name}:{}: note: lines {}-{} (the branch at line {}) were not checked: no reading that keeps them parses",
+            lines.first_line, lines.first_line, lines.last_line, lines.directive_line
+        );
+    }
 }
 
 fn check(args: &CheckArgs) -> Result<ExitCode> {
     let options = args.passes.options();
-    let mut errored = false;
+    let (inputs, mut errored) = expand(&args.paths, &args.stdin_filename, &args.walk)?;
     let mut results: Vec<(String, String, CheckOutput)> = Vec::new();
-    for input in inputs(&args.paths, &args.stdin_filename)? {
-        let outcome = read(&input).and_then(|text| {
+    for input in inputs {
+        let outcome = input.read().and_then(|text| {
             let out = check_source(&text, input.lang, &options)
                 .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
             Ok((text, out))
         });
         match outcome {
-            Ok((text, out)) => results.push((input.name, text, out)),
+            Ok((text, out)) => {
+                if let Some(library) = &out.library {
+                    print_library_notes(&input.name, library);
+                }
+                results.push((input.name, text, out));
+            }
             Err(e) => {
                 eprintln!("growsafe: error: {e:#}");
                 errored = true;
@@ -269,11 +289,11 @@ fn fix(args: &FixArgs) -> Result<ExitCode> {
         );
     }
     let options = args.passes.options();
-    let inputs = inputs(&args.paths, &args.stdin_filename)?;
-    if args.output.is_some() && inputs.len() != 1 {
-        bail!("`-o/--output` takes exactly one input");
+    let (inputs, mut errored) = expand(&args.paths, &args.stdin_filename, &args.walk)?;
+    let one_file = args.paths.len() == 1 && inputs.len() == 1 && inputs[0].explicit;
+    if args.output.is_some() && !one_file {
+        bail!("`-o/--output` takes exactly one input file (not a directory or glob)");
     }
-    let mut errored = false;
     let mut pending = false;
     let mut unmet = false;
     for input in &inputs {
@@ -303,11 +323,14 @@ struct Outcome {
 }
 
 fn fix_one(args: &FixArgs, options: &Options, input: &Input) -> Result<Outcome> {
-    let text = read(input)?;
+    let text = input.read()?;
     let out = fix_source(&text, input.lang, options)
         .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
     let unmet = unmet_requirements(args, &out);
     if !args.quiet {
+        if let Some(library) = &out.library {
+            print_library_notes(&input.name, library);
+        }
         report::print_fix_summary(&input.name, &out, args.check || args.diff)?;
     }
     for pass in &unmet {

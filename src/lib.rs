@@ -9,6 +9,10 @@
 //! the fixes those same findings carry, as byte-range edits spliced into the original text,
 //! re-parses, and repeats until nothing applies.
 //!
+//! Emscripten JS library sources (`--js-library` files, with `#if` lines and `{{{ }}}` macros)
+//! are read through same-length [`preprocess`] variants, so every position is a position in the
+//! real source; see [`LibraryReport`].
+//!
 //! ```
 //! use growsafe::{fix_source, Lang, Options};
 //!
@@ -24,7 +28,9 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod fix;
+pub mod inputs;
 pub mod passes;
+pub mod preprocess;
 pub mod report;
 pub mod source;
 pub mod style;
@@ -35,9 +41,11 @@ use std::fmt;
 pub use diagnostic::{Analysis, Finding, LineIndex, Remark, RemarkKind, TextRange};
 pub use fix::{Applicability, Applied, Edit, Fix};
 pub use passes::{HeapStyle, Options, PassId};
+pub use preprocess::Variant;
 pub use source::Lang;
 
 use passes::Context;
+use preprocess::{Library, Reading};
 use source::{Parsed, SourceText, SyntaxError, parse, with_big_stack};
 
 /// Why a file could not be analysed or fixed.
@@ -114,6 +122,58 @@ pub struct CheckOutput {
     pub lines: LineIndex,
     /// Whether the file starts with a BOM (ranges are after it).
     pub bom: bool,
+    /// How the file was read, when it is an Emscripten JS library.
+    pub library: Option<LibraryReport>,
+}
+
+/// How growsafe read an Emscripten JS library file: its `#if` lines and `{{{ }}}` macros were
+/// replaced by same-length placeholders (see [`preprocess`]), and its branches analysed together
+/// or, when they only parse separately, one [`Variant`] at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryReport {
+    /// How many preprocessor lines were replaced.
+    pub directives: usize,
+    /// How many `{{{ }}}` macros were replaced.
+    pub macros: usize,
+    /// The variants the findings come from: just [`Variant::AllBranches`] when all branches
+    /// parse together. Findings found in several are reported once.
+    pub checked: Vec<Variant>,
+    /// The variants that were tried and do not parse.
+    pub failed: Vec<VariantError>,
+    /// Branches that no checked variant contains: their code was not analysed.
+    pub unchecked: Vec<UncheckedLines>,
+}
+
+impl LibraryReport {
+    /// Whether the branches were analysed one variant at a time (so nothing can be fixed).
+    #[must_use]
+    pub fn split(&self) -> bool {
+        self.checked != [Variant::AllBranches]
+    }
+}
+
+/// A variant of a library file that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariantError {
+    /// Which variant.
+    pub variant: Variant,
+    /// The parser's message.
+    pub message: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based UTF-16 column.
+    pub column: u32,
+}
+
+/// A branch of an `#if` chain whose code no checked variant contains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UncheckedLines {
+    /// The line of the directive that opens the branch (`#if`, `#elif`, `#else`).
+    pub directive_line: u32,
+    /// The branch's first line.
+    pub first_line: u32,
+    /// The branch's last line.
+    pub last_line: u32,
 }
 
 /// The result of fixing a file.
@@ -129,24 +189,29 @@ pub struct FixOutput {
     pub remaining: Analysis,
     /// Line lookup for the fixed text (for `remaining`).
     pub lines: LineIndex,
+    /// How the fixed text was read, when it is an Emscripten JS library.
+    pub library: Option<LibraryReport>,
 }
 
 /// Analyses `text` with the selected passes.
 ///
+/// A JavaScript file with Emscripten preprocessor lines or `{{{ }}}` macros is analysed through
+/// [`preprocess`] variants; a fix that would edit or copy a placeholder is dropped from its
+/// finding (which says why), as are all fixes when the branches only parse separately.
+///
 /// # Errors
-/// [`Error::Syntax`] if the text does not parse; [`Error::Internal`] on a growsafe bug.
+/// [`Error::Syntax`] if the text does not parse (in any variant, for a library file);
+/// [`Error::Internal`] on a growsafe bug.
 pub fn check_source(text: &str, lang: Lang, options: &Options) -> Result<CheckOutput, Error> {
     let source = SourceText::new(text);
     let body = source.body;
-    let analysis = with_big_stack(body.len(), || {
-        let parsed = parse(body, lang).map_err(|e| syntax_error(body, &e))?;
-        Ok(analyze(body, &parsed, options))
-    })
-    .map_err(Error::Internal)??;
+    let round = with_big_stack(body.len(), || analyze_file(body, lang, options))
+        .map_err(Error::Internal)??;
     Ok(CheckOutput {
-        analysis,
+        analysis: round.analysis,
         lines: LineIndex::new(body),
         bom: source.bom,
+        library: round.library,
     })
 }
 
@@ -155,12 +220,17 @@ pub fn check_source(text: &str, lang: Lang, options: &Options) -> Result<CheckOu
 /// Each round parses, analyses, and splices the non-overlapping fixes into the text; the result
 /// must parse again or nothing is returned. Running it on its own output changes nothing.
 ///
+/// An Emscripten JS library file is fixed only when all its `#if` branches parse together
+/// ([`Variant::AllBranches`]): fixes are spliced into the original text and never edit or copy
+/// a preprocessor line or macro; the fixed text must still parse in every variant the input
+/// parsed in. When the branches only parse separately, nothing is fixed and the findings say so.
+///
 /// # Errors
 /// [`Error::Syntax`] if the input does not parse; the other variants are growsafe bugs.
 pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput, Error> {
     let source = SourceText::new(text);
     let body = source.body;
-    let (fixed, applied, remaining) =
+    let (fixed, applied, last) =
         with_big_stack(body.len(), || fix_body(body, lang, options)).map_err(Error::Internal)??;
     let lines = LineIndex::new(&fixed);
     let changed = fixed != body;
@@ -173,8 +243,9 @@ pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput
         text,
         changed,
         applied,
-        remaining,
+        remaining: last.analysis,
         lines,
+        library: last.library,
     })
 }
 
@@ -182,16 +253,18 @@ fn fix_body(
     body: &str,
     lang: Lang,
     options: &Options,
-) -> Result<(String, Vec<Applied>, Analysis), Error> {
+) -> Result<(String, Vec<Applied>, Round), Error> {
     let threshold = Applicability::Safe;
     let mut current = body.to_owned();
-    let mut parsed = parse(&current, lang).map_err(|e| syntax_error(&current, &e))?;
+    let mut round = analyze_file(&current, lang, options)?;
     let mut applied = Vec::new();
+    // For a library file: the readings the input parses in, which the fixed text must parse in
+    // too (computed when the first fix is about to be applied).
+    let mut must_parse: Option<Vec<Variant>> = None;
     for _ in 0..fix::MAX_ROUNDS {
-        let analysis = analyze(&current, &parsed, options);
-        let (next, taken) = fix::apply_fixes(&current, &analysis.findings, threshold);
+        let (next, taken) = fix::apply_fixes(&current, &round.analysis.findings, threshold);
         if taken.is_empty() {
-            return Ok((current, applied, analysis));
+            return Ok((current, applied, round));
         }
         let passes = distinct_passes(taken.iter().map(|f| f.pass));
         let lines = LineIndex::new(&current);
@@ -207,24 +280,307 @@ fn fix_body(
                     .unwrap_or_default(),
             }
         }));
-        parsed = parse(&next, lang).map_err(|e| {
-            let (line, column) = LineIndex::new(&next).line_col(&next, e.range.start);
-            Error::FixBrokeSyntax {
-                passes,
-                message: format!("{} at {line}:{column}", e.message),
+        let broke = |message: String| Error::FixBrokeSyntax {
+            passes: passes.clone(),
+            message,
+        };
+        if round.library.is_some() {
+            let before = must_parse.get_or_insert_with(|| parsing_variants(&current, lang));
+            let after = parsing_variants(&next, lang);
+            if let Some(lost) = before.iter().find(|v| !after.contains(v)) {
+                return Err(broke(format!(
+                    "the fixed Emscripten JS library no longer parses with {}",
+                    match lost {
+                        Variant::AllBranches => lost.describe(),
+                        Variant::FirstBranches => "the first branch of every `#if`",
+                        Variant::LastBranches => "the last branch of every `#if`",
+                    }
+                )));
             }
+        }
+        round = analyze_file(&next, lang, options).map_err(|e| match e {
+            Error::Syntax {
+                message,
+                line,
+                column,
+            } => broke(format!("{message} at {line}:{column}")),
+            other => other,
         })?;
+        if round.library.as_ref().is_some_and(LibraryReport::split) {
+            return Err(broke(
+                "the `#if` branches of the fixed Emscripten JS library no longer parse together"
+                    .to_owned(),
+            ));
+        }
         current = next;
     }
-    let analysis = analyze(&current, &parsed, options);
     let passes = distinct_passes(
-        analysis
+        round
+            .analysis
             .findings
             .iter()
             .filter(|f| f.fix.is_some())
             .map(|f| f.pass),
     );
     Err(Error::FixDidNotConverge { passes })
+}
+
+/// What the passes said about one version of a file, and how a library file was read.
+struct Round {
+    analysis: Analysis,
+    library: Option<LibraryReport>,
+}
+
+/// How often a reading of a library file is adjusted after a syntax error before growsafe
+/// gives up on it (each adjustment flips a macro or collapses a chain, so real files need a
+/// handful).
+const MAX_ADJUSTMENTS: usize = 200;
+
+/// A reading of a library file that parses, with its text and AST.
+struct Read {
+    reading: Reading,
+    text: String,
+    parsed: Parsed,
+}
+
+/// Parses a library through `reading`, adjusting it at each syntax error until it parses; the
+/// last error when it never does.
+fn read_library(library: &Library, mut reading: Reading, lang: Lang) -> Result<Read, SyntaxError> {
+    let mut last = None;
+    for _ in 0..MAX_ADJUSTMENTS {
+        let text = library.text(&reading);
+        match parse(&text, lang) {
+            Ok(parsed) => {
+                return Ok(Read {
+                    reading,
+                    text,
+                    parsed,
+                });
+            }
+            Err(e) => {
+                let adjusted = library.adjust(&mut reading, e.range.start);
+                last = Some(e);
+                if !adjusted {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last.expect("at least one parse"))
+}
+
+/// Parses `variant` of a library, collapsing only the chains that need it.
+fn read_variant(library: &Library, variant: Variant, lang: Lang) -> Result<Read, SyntaxError> {
+    read_library(library, library.reading(variant), lang)
+}
+
+/// Parses `body` (through preprocessor readings when it is an Emscripten JS library) and runs
+/// the passes.
+fn analyze_file(body: &str, lang: Lang, options: &Options) -> Result<Round, Error> {
+    let Some(library) = scan_library(body, lang)? else {
+        let parsed = parse(body, lang).map_err(|e| syntax_error(body, &e))?;
+        return Ok(Round {
+            analysis: analyze(body, &parsed, options),
+            library: None,
+        });
+    };
+    let lines = LineIndex::new(body);
+    let located = |variant: Variant, e: &SyntaxError| {
+        let (line, column) = lines.line_col(body, e.range.start);
+        VariantError {
+            variant,
+            message: e.message.clone(),
+            line,
+            column,
+        }
+    };
+    let mut report = LibraryReport {
+        directives: library.directive_count(),
+        macros: library.macro_count(),
+        checked: Vec::new(),
+        failed: Vec::new(),
+        unchecked: Vec::new(),
+    };
+
+    let error = match read_variant(&library, Variant::AllBranches, lang) {
+        Ok(read) => {
+            let mut analysis = analyze(&read.text, &read.parsed, options);
+            guard_fixes(&mut analysis, &library);
+            report.checked.push(Variant::AllBranches);
+            return Ok(Round {
+                analysis,
+                library: Some(report),
+            });
+        }
+        Err(e) => e,
+    };
+    if !library.has_conditionals() {
+        let mut err = syntax_error(body, &error);
+        if let (Error::Syntax { message, .. }, Some(what)) =
+            (&mut err, library.what_touches(error.range))
+        {
+            message.push_str(&format!(
+                " (at {what}, which growsafe replaces by a same-length placeholder before parsing)"
+            ));
+        }
+        return Err(err);
+    }
+    report.failed.push(located(Variant::AllBranches, &error));
+
+    let mut analysis = Analysis::default();
+    let mut readings = Vec::new();
+    for variant in [Variant::FirstBranches, Variant::LastBranches] {
+        match read_variant(&library, variant, lang) {
+            Ok(read) => {
+                let found = analyze(&read.text, &read.parsed, options);
+                analysis.findings.extend(found.findings);
+                analysis.remarks.extend(found.remarks);
+                report.checked.push(variant);
+                readings.push(read.reading);
+            }
+            Err(e) => report.failed.push(located(variant, &e)),
+        }
+    }
+    if report.checked.is_empty() {
+        return Err(no_variant_parses(&report.failed));
+    }
+    // The same finding from several readings is reported once.
+    analysis
+        .findings
+        .sort_by_key(|f| (f.range.start, f.pass, f.range.end));
+    analysis.findings.dedup_by_key(|f| (f.range, f.pass));
+    let mut seen = Vec::new();
+    analysis.remarks.retain(|r| {
+        let key = (r.pass, r.kind, r.range, r.message.clone());
+        let new = !seen.contains(&key);
+        if new {
+            seen.push(key);
+        }
+        new
+    });
+    analysis
+        .remarks
+        .sort_by_key(|r| (r.range.map(|r| r.start), r.pass));
+    for finding in &mut analysis.findings {
+        if finding.fix.take().is_some() {
+            finding.no_fix_reason = Some(
+                "this library's `#if` branches parse only separately, and growsafe fixes a library only when they parse together"
+                    .to_owned(),
+            );
+        }
+    }
+    report.unchecked = library
+        .unchecked(&readings)
+        .into_iter()
+        .map(|u| {
+            let line = |offset: u32| lines.line_col(body, offset).0;
+            UncheckedLines {
+                directive_line: line(u.opener.start),
+                first_line: line(u.body.start),
+                last_line: line(u.body.end.saturating_sub(1).max(u.body.start)),
+            }
+        })
+        .collect();
+    Ok(Round {
+        analysis,
+        library: Some(report),
+    })
+}
+
+/// The Emscripten JS library structure of a JavaScript file, if it has any.
+fn scan_library(body: &str, lang: Lang) -> Result<Option<Library>, Error> {
+    match lang {
+        Lang::JavaScript => preprocess::scan(body).map_err(|e| {
+            let (line, column) = LineIndex::new(body).line_col(body, e.range.start);
+            Error::Syntax {
+                message: format!("{} (Emscripten preprocessor)", e.message),
+                line,
+                column,
+            }
+        }),
+        Lang::TypeScript | Lang::Tsx => Ok(None),
+    }
+}
+
+/// Drops the fixes that would edit a preprocessor line or macro, or copy one's placeholder into
+/// the file; their findings keep the reason.
+fn guard_fixes(analysis: &mut Analysis, library: &Library) {
+    for finding in &mut analysis.findings {
+        let Some(fix) = &finding.fix else {
+            continue;
+        };
+        let touched = fix.edits.iter().find_map(|e| library.what_touches(e.range));
+        let reason = if let Some(what) = touched {
+            format!("the fix would edit {what} of this Emscripten JS library")
+        } else if fix
+            .edits
+            .iter()
+            .any(|e| preprocess::copies_placeholder(&e.replacement))
+        {
+            "the fix would copy code containing a `{{{ }}}` macro or preprocessor line".to_owned()
+        } else {
+            continue;
+        };
+        finding.fix = None;
+        finding.no_fix_reason = Some(reason);
+    }
+}
+
+/// Which ways of reading a library file parse (empty for a file that is not a library): all
+/// branches together, and the two configurations where every chain keeps its first (every
+/// condition true) or its last branch. A fix must not lose any of them.
+fn parsing_variants(body: &str, lang: Lang) -> Vec<Variant> {
+    let Ok(Some(library)) = scan_library(body, lang) else {
+        return Vec::new();
+    };
+    library
+        .variants()
+        .into_iter()
+        .filter(|&v| read_library(&library, library.collapsed(v), lang).is_ok())
+        .collect()
+}
+
+/// The syntax error of a library file none of whose variants parses: located where the first
+/// branches fail, naming the others.
+fn no_variant_parses(failed: &[VariantError]) -> Error {
+    let first = failed
+        .iter()
+        .find(|f| f.variant == Variant::FirstBranches)
+        .unwrap_or(&failed[0]);
+    let same_place = failed
+        .iter()
+        .all(|f| (f.line, f.column) == (first.line, first.column));
+    let message = if same_place {
+        format!(
+            "{} (Emscripten JS library: the same error with every combination of `#if` branches growsafe tries)",
+            first.message
+        )
+    } else {
+        let others: Vec<String> = failed
+            .iter()
+            .filter(|f| f.variant != first.variant)
+            .map(|f| {
+                format!(
+                    "with {} at {}:{}: {}",
+                    f.variant.describe(),
+                    f.line,
+                    f.column,
+                    f.message
+                )
+            })
+            .collect();
+        format!(
+            "{}, with {} (Emscripten JS library whose preprocessor branches parse in none of the ways growsafe tries; {})",
+            first.message,
+            first.variant.describe(),
+            others.join("; ")
+        )
+    };
+    Error::Syntax {
+        message,
+        line: first.line,
+        column: first.column,
+    }
 }
 
 fn distinct_passes(passes: impl Iterator<Item = PassId>) -> Vec<PassId> {
@@ -253,5 +609,66 @@ fn syntax_error(body: &str, e: &SyntaxError) -> Error {
         message: e.message.clone(),
         line,
         column,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(edit: Edit) -> Finding {
+        Finding::fixable(
+            PassId::HeapSnapshot,
+            edit.range,
+            "m",
+            Fix::safe("t", vec![edit]),
+        )
+    }
+
+    #[test]
+    fn fixes_that_edit_or_copy_a_placeholder_are_dropped() {
+        let text = "var a = {{{ X }}};\nvar b = c;\n";
+        let library = preprocess::scan(text).unwrap().unwrap();
+        let at = |s: &str| u32::try_from(text.find(s).unwrap()).unwrap();
+        let c = TextRange::new(at("c;"), at("c;") + 1);
+        let mut analysis = Analysis {
+            findings: vec![
+                finding(Edit::insert_at(at(";\nvar b"), "x")),
+                finding(Edit::replace(c, "f($$$$$$$$$)")),
+                finding(Edit::replace(c, "d")),
+            ],
+            remarks: Vec::new(),
+        };
+        guard_fixes(&mut analysis, &library);
+        let reasons: Vec<Option<&str>> = analysis
+            .findings
+            .iter()
+            .map(|f| f.no_fix_reason.as_deref())
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                Some("the fix would edit a `{{{ }}}` macro of this Emscripten JS library"),
+                Some("the fix would copy code containing a `{{{ }}}` macro or preprocessor line"),
+                None,
+            ]
+        );
+        assert!(analysis.findings[0].fix.is_none());
+        assert!(analysis.findings[1].fix.is_none());
+        assert!(analysis.findings[2].fix.is_some());
+    }
+
+    #[test]
+    fn parsing_variants_of_a_library() {
+        let together = "#if A\na();\n#else\nb();\n#endif\n";
+        assert_eq!(parsing_variants(together, Lang::JavaScript), Variant::ALL);
+        let apart =
+            "var L = {\n#if A\n  f: function (a) {\n#else\n  f: function () {\n#endif\n  },\n};\n";
+        assert_eq!(
+            parsing_variants(apart, Lang::JavaScript),
+            [Variant::FirstBranches, Variant::LastBranches]
+        );
+        assert!(parsing_variants("var a;\n", Lang::JavaScript).is_empty());
+        assert!(parsing_variants(together, Lang::TypeScript).is_empty());
     }
 }
