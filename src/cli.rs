@@ -5,6 +5,7 @@
 //! others. This module and [`crate::report`] are the only places that print.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{CliOptions, Config};
 use crate::inputs::{self, Expanded, Input, WalkOptions};
 use crate::report;
 use crate::{
@@ -45,28 +47,78 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct PassArgs {
-    /// How snapshotted views are rewritten.
-    #[arg(long, value_enum, default_value_t = StyleArg::Getter)]
-    heap_style: StyleArg,
-    /// Run only these passes (comma-separated).
+    /// How snapshotted views are rewritten [default: getter, or `heap-style` in growsafe.toml].
+    #[arg(long, value_enum)]
+    heap_style: Option<StyleArg>,
+    /// Run only these passes (comma-separated); replaces `select` in growsafe.toml.
     #[arg(long, value_delimiter = ',', value_name = "PASS")]
     select: Vec<PassId>,
-    /// Skip these passes (comma-separated).
+    /// Skip these passes (comma-separated); adds to `ignore` in growsafe.toml.
     #[arg(long, value_delimiter = ',', value_name = "PASS")]
     ignore: Vec<PassId>,
+    /// Use this configuration file for every input instead of the closest `growsafe.toml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore every `growsafe.toml`.
+    #[arg(long)]
+    no_config: bool,
 }
 
 impl PassArgs {
-    fn options(&self) -> Options {
-        Options {
-            heap_style: match self.heap_style {
+    fn cli_options(&self) -> CliOptions {
+        CliOptions {
+            heap_style: self.heap_style.map(|style| match style {
                 StyleArg::Getter => HeapStyle::Getter,
                 StyleArg::Accessor => HeapStyle::Accessor,
                 StyleArg::Proxy => HeapStyle::Proxy,
-            },
+            }),
             select: (!self.select.is_empty()).then(|| self.select.clone()),
             ignore: self.ignore.clone(),
         }
+    }
+
+    fn settings(&self) -> Result<Settings> {
+        let fixed = match &self.config {
+            Some(path) => Some(Config::load(path)?),
+            None => None,
+        };
+        Ok(Settings {
+            cli: self.cli_options(),
+            fixed,
+            no_config: self.no_config,
+            found: HashMap::new(),
+        })
+    }
+}
+
+/// Resolves each input's [`Options`]: the command line over the applicable `growsafe.toml`.
+struct Settings {
+    cli: CliOptions,
+    fixed: Option<Config>,
+    no_config: bool,
+    /// Discovered configurations by directory.
+    found: HashMap<PathBuf, Option<Config>>,
+}
+
+impl Settings {
+    fn options_for(&mut self, input: &Input) -> Result<Options> {
+        if self.no_config {
+            return Ok(self.cli.without_config());
+        }
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let file = cwd.join(input.path.as_deref().unwrap_or(Path::new(&input.name)));
+        if let Some(config) = &self.fixed {
+            return Ok(config.options_for(&file, &self.cli));
+        }
+        let dir = file.parent().unwrap_or(&cwd).to_path_buf();
+        if !self.found.contains_key(&dir) {
+            let config = Config::discover(&dir)?;
+            self.found.insert(dir.clone(), config);
+        }
+        Ok(match &self.found[&dir] {
+            Some(config) => config.options_for(&file, &self.cli),
+            None => self.cli.without_config(),
+        })
     }
 }
 
@@ -246,11 +298,12 @@ fn print_library_notes(name: &str, library: &LibraryReport) {
 }
 
 fn check(args: &CheckArgs) -> Result<ExitCode> {
-    let options = args.passes.options();
+    let mut settings = args.passes.settings()?;
     let (inputs, mut errored) = expand(&args.paths, &args.stdin_filename, &args.walk)?;
     let mut results: Vec<(String, String, CheckOutput)> = Vec::new();
     for input in inputs {
-        let outcome = input.read().and_then(|text| {
+        let outcome = settings.options_for(&input).and_then(|options| {
+            let text = input.read()?;
             let out = check_source(&text, input.lang, &options)
                 .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
             Ok((text, out))
@@ -288,7 +341,7 @@ fn fix(args: &FixArgs) -> Result<ExitCode> {
             "`--require {lint}`: `{lint}` is lint-only (it never fixes anything); use `growsafe check --select {lint}` to fail on its findings"
         );
     }
-    let options = args.passes.options();
+    let mut settings = args.passes.settings()?;
     let (inputs, mut errored) = expand(&args.paths, &args.stdin_filename, &args.walk)?;
     let one_file = args.paths.len() == 1 && inputs.len() == 1 && inputs[0].explicit;
     if args.output.is_some() && !one_file {
@@ -297,7 +350,10 @@ fn fix(args: &FixArgs) -> Result<ExitCode> {
     let mut pending = false;
     let mut unmet = false;
     for input in &inputs {
-        match fix_one(args, &options, input) {
+        match settings
+            .options_for(input)
+            .and_then(|options| fix_one(args, &options, input))
+        {
             Ok(outcome) => {
                 pending |= outcome.changed;
                 unmet |= outcome.unmet;

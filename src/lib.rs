@@ -376,7 +376,32 @@ fn read_variant(library: &Library, variant: Variant, lang: Lang) -> Result<Read,
 
 /// Parses `body` (through preprocessor readings when it is an Emscripten JS library) and runs
 /// the passes.
+/// Reads and analyses one version of a file, then applies its `growsafe-ignore` comments.
 fn analyze_file(body: &str, lang: Lang, options: &Options) -> Result<Round, Error> {
+    let mut round = read_and_analyze(body, lang, options)?;
+    let active = options.passes();
+    let problems = suppress::apply(body, &mut round.analysis, &active);
+    if active.contains(&PassId::UnusedSuppression) && !problems.is_empty() {
+        round
+            .analysis
+            .findings
+            .extend(problems.into_iter().map(|p| {
+                Finding::unfixable(
+                    PassId::UnusedSuppression,
+                    p.range,
+                    p.message,
+                    "remove the comment, or name the rule it is meant for",
+                )
+            }));
+        round
+            .analysis
+            .findings
+            .sort_by_key(|f| (f.range.start, f.pass));
+    }
+    Ok(round)
+}
+
+fn read_and_analyze(body: &str, lang: Lang, options: &Options) -> Result<Round, Error> {
     let Some(library) = scan_library(body, lang)? else {
         let parsed = parse(body, lang).map_err(|e| syntax_error(body, &e))?;
         return Ok(Round {

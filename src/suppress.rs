@@ -100,15 +100,11 @@ fn rule_names(body: &str) -> (Vec<PassId>, Vec<String>) {
 ///
 /// Only suppressions naming one of `active` rules can be judged unused: a suppression for a
 /// rule that did not run is left alone.
-pub fn apply(
-    text: &str,
-    lines: &LineIndex,
-    analysis: &mut Analysis,
-    active: &[PassId],
-) -> Vec<SuppressionProblem> {
+pub fn apply(text: &str, analysis: &mut Analysis, active: &[PassId]) -> Vec<SuppressionProblem> {
     if !text.contains(MARKER) {
         return Vec::new();
     }
+    let lines = &LineIndex::new(text);
     let suppressions = parse(text, lines);
     let mut used = vec![Vec::<PassId>::new(); suppressions.len()];
     analysis.findings.retain(|finding| {
@@ -183,13 +179,12 @@ mod tests {
     #[test]
     fn suppresses_and_reports_unused_and_unknown() {
         let text = "// growsafe-ignore: heap-snapshot reason\nvar a = { HEAP8 };\n// growsafe-ignore: heap-destructure, no-such-rule why\nvar b = 1;\n";
-        let lines = LineIndex::new(text);
         let at = u32::try_from(text.find("HEAP8 }").unwrap()).unwrap();
         let mut analysis = Analysis {
             findings: vec![finding(PassId::HeapSnapshot, at)],
             remarks: Vec::new(),
         };
-        let problems = apply(text, &lines, &mut analysis, &PassId::ALL);
+        let problems = apply(text, &mut analysis, &PassId::ALL);
         assert!(analysis.findings.is_empty());
         let messages: Vec<_> = problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
@@ -201,14 +196,6 @@ mod tests {
     fn a_suppression_for_a_rule_that_did_not_run_is_not_unused() {
         let text = "// growsafe-ignore: heap-destructure reason\nvar b = 1;\n";
         let mut analysis = Analysis::default();
-        assert!(
-            apply(
-                text,
-                &LineIndex::new(text),
-                &mut analysis,
-                &[PassId::HeapSnapshot]
-            )
-            .is_empty()
-        );
+        assert!(apply(text, &mut analysis, &[PassId::HeapSnapshot]).is_empty());
     }
 }

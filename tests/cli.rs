@@ -30,13 +30,14 @@ const CLEAN: &str = "var HEAP8;\nfunction f() { return HEAP8[0]; }\n";
 /// A syntax error at 1:19 (the second comma).
 const BAD: &str = "var a = {HEAP8: 1,,};\n";
 const BOM: &str = "\u{feff}";
-const PASSES: [&str; 6] = [
+const PASSES: [&str; 7] = [
     "heap-snapshot",
     "heap-destructure",
     "asyncify-sleep-alloc",
     "stored-heap-view",
     "kept-buffer-view",
     "heap-object-copy",
+    "unused-suppression",
 ];
 
 /// The passes with fixes: the ones `examples/glue.js` exercises.

@@ -94,6 +94,17 @@ pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
         }
         return;
     }
+    if let (false, Some(source)) = (scan.has_object, scan.library_source) {
+        // Emscripten's own `src/library_async.js`: the runtime is generated from this text, and
+        // growsafe patches what emcc links, not the template.
+        out.remarks.push(Remark {
+            pass: PassId::AsyncifySleepAlloc,
+            kind: RemarkKind::LeftAlone,
+            range: Some(cx.range(source)),
+            message: "the library source of the Asyncify runtime: run `growsafe fix` on the glue emcc links".to_owned(),
+        });
+        return;
+    }
     if !scan.has_object {
         // A runtime whose names Closure renamed: its inlined `allocateData`, or the
         // `invalid state: ` message of `handleSleep`.
@@ -488,6 +499,8 @@ struct Scan {
     /// A function shaped like Closure's inlined `allocateData`:
     /// `var a = malloc(N), b = a + 12; …; H[a + 8 >> 2] = id; return a`.
     renamed_allocate: Option<Span>,
+    /// `$Asyncify: { … }` in an Emscripten JS library source.
+    library_source: Option<Span>,
 }
 
 impl Visit for Scan {
@@ -500,6 +513,13 @@ impl Visit for Scan {
             self.renamed_allocate = Some(f.span);
         }
         f.visit_children_with(self);
+    }
+
+    fn visit_key_value_prop(&mut self, kv: &swc_ecma_ast::KeyValueProp) {
+        if key_is(&kv.key, "$Asyncify") && matches!(&*kv.value, Expr::Object(_)) {
+            self.library_source.get_or_insert(kv.key.span());
+        }
+        kv.visit_children_with(self);
     }
 
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {

@@ -21,6 +21,7 @@ mod heap_snapshot;
 mod kept;
 mod kept_buffer_view;
 mod stored_heap_view;
+mod unused_suppression;
 pub(crate) mod views;
 
 /// A pass, by its stable kebab-case name.
@@ -39,6 +40,8 @@ pub enum PassId {
     KeptBufferView,
     /// An object holding heap views is copied into a plain snapshot (lint only).
     HeapObjectCopy,
+    /// A `growsafe-ignore` comment that silences nothing.
+    UnusedSuppression,
 }
 
 /// Whether a pass's findings come with fixes.
@@ -68,13 +71,14 @@ pub struct PassMeta {
 
 impl PassId {
     /// Every pass, in the order they run and are listed.
-    pub const ALL: [PassId; 6] = [
+    pub const ALL: [PassId; 7] = [
         PassId::HeapSnapshot,
         PassId::HeapDestructure,
         PassId::AsyncifySleepAlloc,
         PassId::StoredHeapView,
         PassId::KeptBufferView,
         PassId::HeapObjectCopy,
+        PassId::UnusedSuppression,
     ];
 
     /// The pass's metadata.
@@ -117,6 +121,12 @@ impl PassId {
                 fix: FixAvailability::Never,
                 docs: include_str!("../../docs/passes/heap-object-copy.md"),
             },
+            PassId::UnusedSuppression => PassMeta {
+                name: "unused-suppression",
+                summary: "A `growsafe-ignore` comment that silences nothing or names no rule",
+                fix: FixAvailability::Never,
+                docs: include_str!("../../docs/passes/unused-suppression.md"),
+            },
         }
     }
 
@@ -136,6 +146,7 @@ impl PassId {
             PassId::StoredHeapView => "src/passes/stored_heap_view.rs",
             PassId::KeptBufferView => "src/passes/kept_buffer_view.rs",
             PassId::HeapObjectCopy => "src/passes/heap_object_copy.rs",
+            PassId::UnusedSuppression => "src/passes/unused_suppression.rs",
         }
     }
 
@@ -147,6 +158,8 @@ impl PassId {
             PassId::StoredHeapView => stored_heap_view::stored_heap_view(cx, out),
             PassId::KeptBufferView => kept_buffer_view::kept_buffer_view(cx, out),
             PassId::HeapObjectCopy => heap_object_copy::heap_object_copy(cx, out),
+            // Judged after every other pass has run, by `crate::suppress`.
+            PassId::UnusedSuppression => {}
         }
     }
 }
