@@ -35,3 +35,7 @@ ready:
     cargo fmt --all -- --check
     cargo clippy --all-targets -- -D warnings
     cargo test
+
+# Run every docs/integration.md snippet against Debian's emcc (apt-get install -y emscripten node-acorn cmake).
+integration:
+    scripts/check-integration.sh
