@@ -39,3 +39,7 @@ ready:
 # Run every docs/integration.md snippet against Debian's emcc (apt-get install -y emscripten node-acorn cmake).
 integration:
     scripts/check-integration.sh
+
+# Time check and fix against a bare swc parse on large real glue (ratios, MB/s, growableHeap peer).
+bench *FILES:
+    cargo bench --bench throughput -- {{FILES}}
