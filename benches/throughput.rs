@@ -9,6 +9,8 @@
 //!
 //! Not a timed test: it only prints. `BENCH_RUNS` sets the number of runs per measurement (11).
 
+#![allow(clippy::print_stdout)] // A benchmark report is its output.
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -25,19 +27,29 @@ fn median(mut runs: Vec<Duration>) -> Duration {
 
 fn time(runs: usize, mut f: impl FnMut()) -> Duration {
     f(); // warm up
-    median((0..runs).map(|_| {
-        let start = Instant::now();
-        f();
-        start.elapsed()
-    }).collect())
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn parse_only(text: &str) {
     let cm: Lrc<SourceMap> = Lrc::default();
     let fm = cm.new_source_file(Lrc::new(FileName::Anon), text.to_owned());
     let mut errors = Vec::new();
-    let program = parse_file_as_program(&fm, Syntax::Es(EsSyntax::default()), EsVersion::latest(), None, &mut errors)
-        .expect("the benchmark files parse");
+    let program = parse_file_as_program(
+        &fm,
+        Syntax::Es(EsSyntax::default()),
+        EsVersion::latest(),
+        None,
+        &mut errors,
+    )
+    .expect("the benchmark files parse");
     drop(program);
 }
 
@@ -65,11 +77,22 @@ fn growable_heap(path: &Path) -> Option<Duration> {
 }
 
 fn main() {
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(11);
-    let mut files: Vec<PathBuf> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).map(PathBuf::from).collect();
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(11);
+    let mut files: Vec<PathBuf> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .map(PathBuf::from)
+        .collect();
     if files.is_empty() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/real-glue");
-        let status = Command::new("bash").arg("scripts/fetch-real-glue.sh").arg(&dir).status().expect("bash");
+        let status = Command::new("bash")
+            .arg("scripts/fetch-real-glue.sh")
+            .arg(&dir)
+            .status()
+            .expect("bash");
         assert!(status.success(), "scripts/fetch-real-glue.sh failed");
         files = std::fs::read_dir(&dir)
             .unwrap()
@@ -79,7 +102,9 @@ fn main() {
             .collect();
         files.sort();
     }
-    println!("runs per measurement: {runs} (median); times in ms; ratios against the bare swc parse");
+    println!(
+        "runs per measurement: {runs} (median); times in ms; ratios against the bare swc parse"
+    );
     println!(
         "{:<44} {:>7} {:>8} {:>8} {:>6} {:>8} {:>6} {:>8} {:>10}",
         "file", "MB", "parse", "check", "x", "fix", "x", "fix MB/s", "growableHeap x"
@@ -92,7 +117,10 @@ fn main() {
         let parse = time(runs, || parse_only(&text));
         let check = time(runs, || drop(check_source(&text, lang, &options).unwrap()));
         let fix = time(runs, || drop(fix_source(&text, lang, &options).unwrap()));
-        let peer = growable_heap(&path).map_or_else(|| "-".to_owned(), |d| format!("{:.2}", d.as_secs_f64() / parse.as_secs_f64()));
+        let peer = growable_heap(&path).map_or_else(
+            || "-".to_owned(),
+            |d| format!("{:.2}", d.as_secs_f64() / parse.as_secs_f64()),
+        );
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
             "{:<44} {:>7.2} {:>8.1} {:>8.1} {:>6.2} {:>8.1} {:>6.2} {:>8.1} {:>10}",

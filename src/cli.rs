@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
 
 use crate::config::{CliOptions, Config};
 use crate::inputs::{self, Expanded, Input, WalkOptions};
@@ -301,13 +302,26 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let mut settings = args.passes.settings()?;
     let (inputs, mut errored) = expand(&args.paths, &args.stdin_filename, &args.walk)?;
     let mut results: Vec<(String, String, CheckOutput)> = Vec::new();
-    for input in inputs {
-        let outcome = settings.options_for(&input).and_then(|options| {
+    // Options are resolved in order (configuration lookups are cached), files are analysed in
+    // parallel, and everything is printed in input order.
+    let jobs: Vec<(Input, Result<Options>)> = inputs
+        .into_iter()
+        .map(|input| {
+            let options = settings.options_for(&input);
+            (input, options)
+        })
+        .collect();
+    let outcomes: Vec<Result<(String, CheckOutput)>> = jobs
+        .par_iter()
+        .map(|(input, options)| {
+            let options = options.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
             let text = input.read()?;
-            let out = check_source(&text, input.lang, &options)
+            let out = check_source(&text, input.lang, options)
                 .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
             Ok((text, out))
-        });
+        })
+        .collect();
+    for ((input, _), outcome) in jobs.into_iter().zip(outcomes) {
         match outcome {
             Ok((text, out)) => {
                 if let Some(library) = &out.library {
@@ -349,11 +363,24 @@ fn fix(args: &FixArgs) -> Result<ExitCode> {
     }
     let mut pending = false;
     let mut unmet = false;
-    for input in &inputs {
-        match settings
-            .options_for(input)
-            .and_then(|options| fix_one(args, &options, input))
-        {
+    // Files are fixed in parallel; reporting and writing happen afterwards, in input order.
+    let jobs: Vec<Result<Options>> = inputs
+        .iter()
+        .map(|input| settings.options_for(input))
+        .collect();
+    let fixed: Vec<Result<(String, FixOutput)>> = inputs
+        .par_iter()
+        .zip(jobs.par_iter())
+        .map(|(input, options)| {
+            let options = options.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let text = input.read()?;
+            let out = fix_source(&text, input.lang, options)
+                .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
+            Ok((text, out))
+        })
+        .collect();
+    for (input, result) in inputs.iter().zip(fixed) {
+        match result.and_then(|(text, out)| finish_fix(args, input, &text, &out)) {
             Ok(outcome) => {
                 pending |= outcome.changed;
                 unmet |= outcome.unmet;
@@ -378,16 +405,14 @@ struct Outcome {
     unmet: bool,
 }
 
-fn fix_one(args: &FixArgs, options: &Options, input: &Input) -> Result<Outcome> {
-    let text = input.read()?;
-    let out = fix_source(&text, input.lang, options)
-        .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
-    let unmet = unmet_requirements(args, &out);
+/// Reports what `fix` did to one file and writes the result (or prints the diff).
+fn finish_fix(args: &FixArgs, input: &Input, text: &str, out: &FixOutput) -> Result<Outcome> {
+    let unmet = unmet_requirements(args, out);
     if !args.quiet {
         if let Some(library) = &out.library {
             print_library_notes(&input.name, library);
         }
-        report::print_fix_summary(&input.name, &out, args.check || args.diff)?;
+        report::print_fix_summary(&input.name, out, args.check || args.diff)?;
     }
     for pass in &unmet {
         eprintln!(
@@ -404,7 +429,7 @@ fn fix_one(args: &FixArgs, options: &Options, input: &Input) -> Result<Outcome> 
     }
     if args.diff {
         if out.changed {
-            report::print_diff(&input.name, &text, &out.text)?;
+            report::print_diff(&input.name, text, &out.text)?;
         }
     } else if !args.check {
         match (&args.output, &input.path) {
