@@ -26,6 +26,10 @@ review:
 regen-e2e:
     fixtures/e2e/regen.sh
 
+# Rebuild the build matrix with Debian's emcc 3.1.6 (see fixtures/matrix/README.md: also needs Java and Closure Compiler).
+regen-matrix:
+    fixtures/matrix/regen.sh
+
 # Show what growsafe does to the bundled example.
 example:
     cargo run --quiet -- fix --diff examples/glue.js
