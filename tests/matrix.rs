@@ -38,29 +38,8 @@ const KNOWN_GAPS: &[(&str, &str, &str)] = &[
     // Closure renames the views (`a.HEAP16=J=new Int16Array(b)`) and the object's keys:
     // `var b={l:H,i:J,h:N,m:I}` and `function pa({memory:{i:b,h:c}})` are not recognised.
     ("lockstruct_closure.js", "heap-snapshot", "silent no-op"),
-    // … and Closure's `a.HEAP8=H=new Int8Array(b)` (`a` is `Module`) in the view-refresh
-    // function reads as "views read through their object at each use": every Closure build
-    // gets an "already fixed" note, which also satisfies `--require heap-destructure`.
-    (
-        "lockstruct_closure.js",
-        "heap-destructure",
-        "claims already fixed",
-    ),
-    (
-        "sleep_closure.js",
-        "heap-destructure",
-        "claims already fixed",
-    ),
-    (
-        "quickjs-0.32.0-release-asyncify.mjs",
-        "heap-destructure",
-        "claims already fixed",
-    ),
-    (
-        "wa-sqlite-1.0.0-async.mjs",
-        "heap-destructure",
-        "claims already fixed",
-    ),
+    // … and the destructuring `function pa({memory:{i:b,h:c}})` (keys renamed) is not seen.
+    ("lockstruct_closure.js", "heap-destructure", "silent no-op"),
     // MODULARIZE / EXPORT_ES6: the views are locals of the factory function, so the snapshot
     // `var memory={HEAP8:HEAP8,…}` is not seen (the destructuring is).
     ("lockstruct_modularize.js", "heap-snapshot", "silent no-op"),

@@ -134,6 +134,18 @@ fn call_time_view_read(cx: &Context<'_>) -> Option<Span> {
             }
             m.visit_children_with(self);
         }
+
+        fn visit_assign_expr(&mut self, a: &AssignExpr) {
+            // `Module.HEAP8 = HEAP8 = new Int8Array(b)` (Closure: `a.HEAP8=H=…`) refreshes the
+            // mirror; it is not a read at the time of use.
+            if let AssignTarget::Simple(SimpleAssignTarget::Member(m)) = &a.left {
+                m.obj.visit_with(self);
+                m.prop.visit_with(self);
+            } else {
+                a.left.visit_with(self);
+            }
+            a.right.visit_with(self);
+        }
     }
     let mut finder = Finder { found: None };
     cx.parsed.program.visit_with(&mut finder);
