@@ -2,9 +2,10 @@
 //! Finds stock Asyncify runtimes, whose `Asyncify.handleSleep` calls `Asyncify.allocateData()`
 //! (a `_malloc` of the data header plus `Asyncify.StackSize` bytes) on every unwind and
 //! `_free(Asyncify.currData)` on every rewind, and makes them allocate one block per `Asyncify`
-//! object and reuse it. It recognises every printed form of that runtime Emscripten emits before
-//! Closure: 3.1.6's one-line `allocateData:function(){…}`, method shorthand (3.1.45+),
-//! whitespace-minified `-O2`/`-O3` output, and prettier-formatted glue.
+//! object and reuse it. It recognises every printed form of that runtime, 3.1.6 to 6.0.8: the
+//! one-line `allocateData:function(){…}` of 3.1.x, method shorthand (3.1.45+), whitespace-minified
+//! `-O2`/`-O3` output, prettier-formatted glue, MEMORY64 (a 24-byte header), and Closure output
+//! (`--closure 1`), whose names are gone and which is matched by its shape instead.
 //!
 //! ## Why is this bad?
 //! The per-sleep `_malloc` can grow WebAssembly memory. Growth replaces Emscripten's heap views,
@@ -46,12 +47,34 @@
 //! falls back to a fresh `Asyncify.allocateData()`, freed on its rewind as before.
 //! `Asyncify.currData` is still set to `null` after the rewind, which `ccall` and embind test.
 //!
+//! The helpers never compute a pointer themselves: the header is written with the arguments
+//! `allocateData` itself passes to `setDataHeader` (`ptr + 12`, or `ptr + 24` under MEMORY64), so
+//! they work with whatever pointer type the runtime uses, Number or BigInt.
+//!
+//! **Closure builds.** Closure renames the object (`var X={…,Ta(a){…}}`) or collapses it into
+//! globals, and inlines `allocateData`, `setDataHeader` and `setDataRewindFunc` into one function
+//! (`function Aa(){var b=Ba(4108),c=b+12;K[b>>2]=c;…;K[b+8>>2]=d;return b}`). growsafe anchors on
+//! what survives: the one function holding the `invalid state: ` message (`handleSleep`); in it,
+//! the rewind's `free(D), D = null` after the `stop_rewind` call, and the unwind's
+//! `S = 1, D = alloc(), …start_unwind(D)…` inside the branch that calls `startAsync`; and `alloc`
+//! itself, declared once and called only there, shaped `var p = malloc(12 + N), q = p + 12; …;
+//! H[p + 8 >> 2] = id; return p` (24 and 16 under MEMORY64), where `N` is the `StackSize`
+//! property (`X.Va`) or already folded into the constant (`malloc(4108)`, so `StackSize` cannot
+//! change). The fix declares `var growsafeAsyncify = {…}` beside `alloc`, routes `alloc`'s
+//! `malloc` through it (`growsafeAsyncify.alloc(4108)`), reserves at the top of the `startAsync`
+//! branch (`growsafeAsyncify.reserve()`) and releases instead of freeing
+//! (`growsafeAsyncify.release(D), D = null`). So the inlined function itself still writes the
+//! header and the rewind id on every sleep: no header code is copied, and the renamed heap view
+//! need not be identified. The size it asks for decides reuse, so a changed `StackSize` gets a new
+//! block as above. If any anchor is missing or ambiguous (two such messages, `alloc` called
+//! elsewhere, a `free` that `alloc`'s scope cannot see…), the finding has no fix and its reason
+//! names that anchor.
+//!
 //! JSPI builds (`WebAssembly.Suspending`, `WebAssembly.promising`, `suspending:` options,
 //! `WebAssembly.Suspender`) have no per-sleep allocation and are left alone with a note, even the
 //! early ones that still contain `allocateData`. Glue that is already patched (php-wasm's
 //! `Asyncify._cachedData`, or growsafe's own output) is left byte-identical. An Asyncify runtime
-//! whose anchors cannot all be matched (for example after Closure renamed it) is reported
-//! without a fix, naming what is missing.
+//! whose anchors cannot all be matched is reported without a fix, naming what is missing.
 //!
 //! ## Fix safety
 //! Safe. The cached block is only handed out while no sleep holds it, and Asyncify never reads
@@ -73,6 +96,8 @@ use swc_ecma_ast::{
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::{Context, PassId, member_prop_name};
+
+mod closure;
 use crate::diagnostic::{Analysis, Finding, Remark, RemarkKind};
 use crate::fix::{Edit, Fix};
 use crate::style::Style;
@@ -83,7 +108,7 @@ pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
     cx.parsed.program.visit_with(&mut scan);
     // JSPI suspends the wasm stack itself: there is no per-sleep allocation to cache.
     if let Some(marker) = scan.jspi {
-        if scan.has_object || scan.invalid_state.is_some() {
+        if scan.has_object || !scan.invalid_state.is_empty() {
             out.remarks.push(Remark {
                 pass: PassId::AsyncifySleepAlloc,
                 kind: RemarkKind::LeftAlone,
@@ -106,20 +131,80 @@ pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
         return;
     }
     if !scan.has_object {
-        // A runtime whose names Closure renamed: its inlined `allocateData`, or the
-        // `invalid state: ` message of `handleSleep`.
-        if let Some(anchor) = scan.renamed_allocate.or(scan.invalid_state) {
-            out.findings.push(Finding::unfixable(
-                PassId::AsyncifySleepAlloc,
-                cx.range(anchor),
-                "Asyncify runtime allocates a data block on every sleep, which can grow memory mid-sleep",
-                "its names are renamed (Closure?), so `allocateData`/`handleSleep` cannot be matched safely; \
-                 build without `--closure 1` or patch the runtime by hand",
-            ));
-        }
+        closure_runtime(cx, &scan, out);
         return;
     }
     cx.parsed.program.visit_with(&mut Runtimes { cx, out });
+}
+
+/// A runtime whose names Closure renamed, matched by structure (see [`closure`]).
+fn closure_runtime(cx: &Context<'_>, scan: &Scan, out: &mut Analysis) {
+    let message =
+        "Asyncify runtime allocates a data block on every sleep, which can grow memory mid-sleep";
+    if let Some(fixed) = scan.already_fixed {
+        out.remarks.push(Remark {
+            pass: PassId::AsyncifySleepAlloc,
+            kind: RemarkKind::AlreadyFixed,
+            range: Some(cx.range(fixed)),
+            message: "Asyncify already reuses its data block".to_owned(),
+        });
+        return;
+    }
+    let mut sleeps: Vec<Span> = scan.invalid_state.iter().filter_map(|&(_, f)| f).collect();
+    sleeps.sort_by_key(|s| (s.lo, s.hi));
+    sleeps.dedup();
+    let refusal = match sleeps.as_slice() {
+        [] => {
+            // The inlined `allocateData` without its `handleSleep`.
+            let Some(alloc) = scan.renamed_allocate else {
+                return;
+            };
+            closure::Refusal {
+                at: Some(alloc),
+                reason: "no function holds the `invalid state: ` message of `handleSleep`"
+                    .to_owned(),
+                asyncify_like: true,
+            }
+        }
+        [sleep] => match closure::plan(cx, *sleep) {
+            Ok(planned) => {
+                out.findings.push(Finding::fixable(
+                    PassId::AsyncifySleepAlloc,
+                    cx.range(planned.at),
+                    message,
+                    planned.fix,
+                ));
+                return;
+            }
+            Err(refusal) => refusal,
+        },
+        more => closure::Refusal {
+            at: None,
+            reason: format!(
+                "{} functions hold the `invalid state: ` message, so `handleSleep` is ambiguous",
+                more.len()
+            ),
+            asyncify_like: false,
+        },
+    };
+    // A stray `invalid state: ` string in code that is no Asyncify runtime is no finding.
+    if !refusal.asyncify_like && scan.renamed_allocate.is_none() {
+        return;
+    }
+    let at = refusal
+        .at
+        .or(scan.renamed_allocate)
+        .or(scan.invalid_state.first().map(|&(s, _)| s))
+        .expect("a Closure runtime was recognised by one of these");
+    out.findings.push(Finding::unfixable(
+        PassId::AsyncifySleepAlloc,
+        cx.range(at),
+        message,
+        format!(
+            "its names are renamed (Closure), and growsafe matches it by structure: {}",
+            refusal.reason
+        ),
+    ));
 }
 
 /// Checks one `Asyncify = { … }` object.
@@ -175,6 +260,17 @@ fn plan(
     }
     let (malloc, header) = allocation(cx, allocate)
         .ok_or("`allocateData` does not call `malloc(HEADER + Asyncify.StackSize)`")?;
+    let header_call = header_call(cx, allocate)
+        .ok_or("`allocateData` does not call `Asyncify.setDataHeader(ptr, stack, stackSize)`")?;
+    if [&header_call.stack, &header_call.stack_size]
+        .iter()
+        .any(|t| t.contains(['\'', '"', '`', '/']))
+    {
+        return Err("`allocateData` passes `setDataHeader` more than plain arithmetic".to_owned());
+    }
+    if header_call.ptr == "cache" {
+        return Err("`allocateData` names its pointer `cache`, which the helpers use".to_owned());
+    }
     let mut anchors = Anchors::default();
     handle_sleep.visit_with(&mut anchors);
     let take = anchors
@@ -199,7 +295,7 @@ fn plan(
             Style::indent_at(cx.text, sleep_start.start)
         )
     };
-    let helpers = helpers(cx, allocate_prop, &malloc, &free, &header);
+    let helpers = helpers(cx, allocate_prop, &malloc, &free, &header, &header_call);
     Ok(Fix::safe(
         "Allocate the Asyncify data block once and reuse it for every sleep",
         vec![
@@ -221,7 +317,13 @@ fn helpers(
     malloc: &str,
     free: &str,
     header: &str,
+    header_call: &HeaderCall,
 ) -> String {
+    let HeaderCall {
+        ptr,
+        stack,
+        stack_size,
+    } = header_call;
     let body_reserve = [
         "var cache = Asyncify.growsafeCache;".to_owned(),
         "if (Asyncify.currData || cache.busy || cache.reserving) return;".to_owned(),
@@ -236,13 +338,18 @@ fn helpers(
         "\tcache.reserving = false;".to_owned(),
         "}".to_owned(),
     ];
+    // The header is written with `allocateData`'s own arguments (`ptr + 12`, `ptr + 24` under
+    // MEMORY64): the helper does no pointer arithmetic of its own, so it works with whatever
+    // pointer type the runtime itself uses.
     let body_take = [
-        "var cache = Asyncify.growsafeCache, ptr = cache.block;".to_owned(),
-        "if (!ptr || cache.busy || cache.size !== Asyncify.StackSize) return Asyncify.allocateData();".to_owned(),
+        format!("var cache = Asyncify.growsafeCache, {ptr} = cache.block;"),
+        format!(
+            "if (!{ptr} || cache.busy || cache.size !== Asyncify.StackSize) return Asyncify.allocateData();"
+        ),
         "cache.busy = true;".to_owned(),
-        format!("Asyncify.setDataHeader(ptr, ptr + {header}, Asyncify.StackSize);"),
-        "Asyncify.setDataRewindFunc(ptr);".to_owned(),
-        "return ptr;".to_owned(),
+        format!("Asyncify.setDataHeader({ptr}, {stack}, {stack_size});"),
+        format!("Asyncify.setDataRewindFunc({ptr});"),
+        format!("return {ptr};"),
     ];
     let body_release = [
         "var cache = Asyncify.growsafeCache;".to_owned(),
@@ -379,6 +486,41 @@ fn allocation(cx: &Context<'_>, allocate: &Function) -> Option<(String, String)>
     finder.found
 }
 
+/// The arguments `allocateData` passes to `Asyncify.setDataHeader(ptr, stack, stackSize)`.
+struct HeaderCall {
+    ptr: String,
+    stack: String,
+    stack_size: String,
+}
+
+fn header_call(cx: &Context<'_>, allocate: &Function) -> Option<HeaderCall> {
+    struct Finder<'a, 'cx> {
+        cx: &'a Context<'cx>,
+        found: Option<HeaderCall>,
+    }
+    impl Visit for Finder<'_, '_> {
+        fn visit_call_expr(&mut self, call: &CallExpr) {
+            if self.found.is_none()
+                && let Callee::Expr(callee) = &call.callee
+                && is_asyncify_member(callee, "setDataHeader")
+                && let [ptr, stack, stack_size] = call.args.as_slice()
+                && call.args.iter().all(|a| a.spread.is_none())
+                && let Expr::Ident(ptr) = &*ptr.expr
+            {
+                self.found = Some(HeaderCall {
+                    ptr: ptr.sym.to_string(),
+                    stack: self.cx.slice(stack.expr.span()).to_owned(),
+                    stack_size: self.cx.slice(stack_size.expr.span()).to_owned(),
+                });
+            }
+            call.visit_children_with(self);
+        }
+    }
+    let mut finder = Finder { cx, found: None };
+    allocate.visit_with(&mut finder);
+    finder.found
+}
+
 fn is_stack_size(expr: &Expr) -> bool {
     is_asyncify_member(expr, "StackSize")
 }
@@ -495,7 +637,12 @@ fn mentions_member(f: &Function, name: &str) -> bool {
 struct Scan {
     has_object: bool,
     jspi: Option<Span>,
-    invalid_state: Option<Span>,
+    /// Each `invalid state: ` message, with the innermost function around it.
+    invalid_state: Vec<(Span, Option<Span>)>,
+    /// `var growsafeAsyncify = {…}`: a Closure runtime growsafe already fixed.
+    already_fixed: Option<Span>,
+    /// The functions (and arrows) being walked, innermost last.
+    functions: Vec<Span>,
     /// A function shaped like Closure's inlined `allocateData`:
     /// `var a = malloc(N), b = a + 12; …; H[a + 8 >> 2] = id; return a`.
     renamed_allocate: Option<Span>,
@@ -512,7 +659,15 @@ impl Visit for Scan {
         {
             self.renamed_allocate = Some(f.span);
         }
+        self.functions.push(f.span);
         f.visit_children_with(self);
+        self.functions.pop();
+    }
+
+    fn visit_arrow_expr(&mut self, a: &swc_ecma_ast::ArrowExpr) {
+        self.functions.push(a.span);
+        a.visit_children_with(self);
+        self.functions.pop();
     }
 
     fn visit_key_value_prop(&mut self, kv: &swc_ecma_ast::KeyValueProp) {
@@ -524,10 +679,15 @@ impl Visit for Scan {
 
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
         if let Pat::Ident(name) = &d.name
-            && &*name.id.sym == "Asyncify"
             && matches!(d.init.as_deref(), Some(Expr::Object(_)))
         {
-            self.has_object = true;
+            match &*name.id.sym {
+                "Asyncify" => self.has_object = true,
+                closure::CACHE => {
+                    self.already_fixed.get_or_insert(d.span);
+                }
+                _ => {}
+            }
         }
         d.visit_children_with(self);
     }
@@ -567,7 +727,8 @@ impl Visit for Scan {
         if let Lit::Str(s) = lit {
             let value = s.value.as_str().unwrap_or("");
             if value.starts_with("invalid state: ") {
-                self.invalid_state.get_or_insert(s.span);
+                self.invalid_state
+                    .push((s.span, self.functions.last().copied()));
             }
         }
     }
@@ -578,7 +739,8 @@ impl Visit for Scan {
             .first()
             .is_some_and(|q| q.raw.starts_with("invalid state: "))
         {
-            self.invalid_state.get_or_insert(tpl.span);
+            self.invalid_state
+                .push((tpl.span, self.functions.last().copied()));
         }
         tpl.visit_children_with(self);
     }
