@@ -5,6 +5,9 @@
 //! second `fix`, carry a fix on every finding of an always-fixable pass and none on a lint-only
 //! pass, and title every fix.
 //! A `.accessor.` / `.proxy.` infix in the file name selects that `--heap-style`.
+//!
+//! `fixtures/views/` holds glue modelled on the printed text of Emscripten versions (each says
+//! which on its first line); it runs `heap-snapshot` and `heap-destructure` together.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,7 +15,7 @@ use std::path::Path;
 use growsafe::passes::FixAvailability;
 use growsafe::{HeapStyle, Lang, Options, PassId, check_source, fix_source};
 
-fn options(path: &Path, pass: PassId) -> Options {
+fn options(path: &Path, passes: &[PassId]) -> Options {
     let name = path.file_name().unwrap().to_string_lossy();
     let heap_style = if name.contains(".accessor.") {
         HeapStyle::Accessor
@@ -23,15 +26,15 @@ fn options(path: &Path, pass: PassId) -> Options {
     };
     Options {
         heap_style,
-        select: Some(vec![pass]),
+        select: Some(passes.to_vec()),
         ignore: Vec::new(),
     }
 }
 
-fn run(pass: PassId, path: &Path) -> String {
+fn run(passes: &[PassId], path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
     let lang = Lang::from_path(path);
-    let options = options(path, pass);
+    let options = options(path, passes);
     let checked = check_source(&text, lang, &options).unwrap();
     let mut out = String::new();
     for f in &checked.analysis.findings {
@@ -42,6 +45,7 @@ fn run(pass: PassId, path: &Path) -> String {
             (None, None) => "no fix".to_owned(),
         };
         writeln!(out, "{line}:{col}: {}: {}\n  = {help}", f.pass, f.message).unwrap();
+        let pass = f.pass;
         if let Some(fix) = &f.fix {
             assert!(!fix.title.is_empty(), "fix without a title");
             assert_ne!(
@@ -86,7 +90,24 @@ fn run(pass: PassId, path: &Path) -> String {
 
 fn fixtures(pass: PassId, dir: &str) {
     insta::glob!("../fixtures", &format!("{dir}/*.*s"), |path| {
-        insta::assert_snapshot!(dir, run(pass, path));
+        insta::assert_snapshot!(dir, run(&[pass], path));
+    });
+}
+
+#[test]
+fn views() {
+    insta::glob!("../fixtures", "views/*.*s", |path| {
+        let first = std::fs::read_to_string(path).unwrap();
+        let first = first.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("// ") && first.chars().any(|c| c.is_ascii_digit()),
+            "{}: the first line must name the Emscripten version it models",
+            path.display()
+        );
+        insta::assert_snapshot!(
+            "views",
+            run(&[PassId::HeapSnapshot, PassId::HeapDestructure], path)
+        );
     });
 }
 

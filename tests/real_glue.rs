@@ -12,7 +12,14 @@ use std::process::Command;
 
 use growsafe::{Lang, Options, PassId, RemarkKind, check_source, fix_source};
 
+/// The verified glue directory; the fetch script runs once per test process (the tests run in
+/// parallel and the script writes `manifest.tsv`).
 fn real_glue() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(fetch_real_glue).clone()
+}
+
+fn fetch_real_glue() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dest = std::env::var_os("GROWSAFE_REAL_GLUE")
         .map_or_else(|| root.join("target/real-glue"), PathBuf::from);
@@ -127,4 +134,60 @@ fn real_npm_glue() {
             "the manifest has no {category} glue"
         );
     }
+}
+
+/// Heap views in real glue: found inside `MODULARIZE`/`EXPORT_ES6` factories and after Closure,
+/// and the glue itself snapshots or destructures none of them. php-wasm 3.1.x's accessor-object
+/// `memory` (the fix for WordPress Playground #3317) is recognised as already fixed, and Closure's
+/// mirror writes (`d.HEAP8 = …`) are not mistaken for reads through an object.
+#[test]
+fn heap_views_in_real_glue() {
+    let dir = real_glue();
+    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
+    let options = Options {
+        select: Some(vec![PassId::HeapSnapshot, PassId::HeapDestructure]),
+        ..Options::default()
+    };
+    let mut accessor_objects = 0;
+    for row in manifest.lines().skip(1) {
+        let cols: Vec<&str> = row.split('\t').collect();
+        let (file, category) = (cols[0], cols[3]);
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let checked = check_source(&text, Lang::from_path(Path::new(file)), &options)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(
+            checked.analysis.findings.is_empty(),
+            "{file}: {:?}",
+            checked.analysis.findings
+        );
+        let fixed_objects = checked
+            .analysis
+            .remarks
+            .iter()
+            .filter(|r| r.pass == PassId::HeapSnapshot && r.kind == RemarkKind::AlreadyFixed)
+            .count();
+        if file.starts_with("php-wasm-3.1.") {
+            assert_eq!(
+                fixed_objects, 1,
+                "{file}: php-wasm's accessor `memory` object"
+            );
+            accessor_objects += 1;
+        } else {
+            assert_eq!(fixed_objects, 0, "{file}");
+        }
+        if category == "closure" {
+            assert!(
+                !checked
+                    .analysis
+                    .remarks
+                    .iter()
+                    .any(|r| r.pass == PassId::HeapDestructure),
+                "{file}: Closure's `a.HEAP8 = new Int8Array(b)` is a refresh, not a read"
+            );
+        }
+    }
+    assert_eq!(
+        accessor_objects, 3,
+        "the manifest lacks php-wasm 3.1.x glue"
+    );
 }

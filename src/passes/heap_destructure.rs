@@ -3,7 +3,12 @@
 //! (`function bindUserSpace({ memory: { HEAP16, HEAP32 } })`, arrows, methods), declarations
 //! (`const { HEAP32 } = memory;`, `var { HEAPU8: u8 } = Module;`), nested and renamed bindings.
 //! Any destructured property named like a view (`HEAP8` … `HEAPU64`) counts, whatever object it
-//! comes from: the point of destructuring a view is to keep it.
+//! comes from: the point of destructuring a view is to keep it. So this works the same inside a
+//! `MODULARIZE` factory and on Closure output, where property names survive
+//! (`var {HEAP32:fa}=a;`).
+//!
+//! Not flagged, with a note: destructuring in glue whose views are built over a resizable buffer
+//! (`wasmMemory.toResizableBuffer()`, see `heap-snapshot`): those views never detach.
 //!
 //! ## Why is this bad?
 //! Destructuring reads the view once. When WebAssembly memory grows, Emscripten replaces its
@@ -35,6 +40,14 @@
 //! With `--heap-style accessor`, element reads and writes become `memory.HEAP16.get(i)` and
 //! `memory.HEAP16.set(i, v)`, to match the accessor objects `heap-snapshot` writes.
 //!
+//! In 4.0.9+ pthreads glue a use is `(growMemViews(), HEAP16)[p]`; it becomes
+//! `(growMemViews(), memory.HEAP16)[p]` (the object's getter reads the current view). An
+//! accessor object cannot serve that form, so `--heap-style accessor` falls back to getters.
+//!
+//! When nothing is destructured, the pass notes that views are already read through their
+//! object at each use if it sees `object.HEAPx` on an object other than `Module` or another
+//! object Emscripten's refresh function writes views onto (Closure's `a.HEAP8 = …`).
+//!
 //! ## Fix safety
 //! The fix is safe: each use now reads the property at the time of use, which is what the code
 //! meant. No fix is offered (the finding is still reported) when a binding is reassigned, has a
@@ -65,6 +78,22 @@ use crate::fix::{Edit, Fix};
 // heap-destructure
 pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
     let plan = plan(cx);
+    if let Some(call) = cx.views().resizable()
+        && !plan.groups.is_empty()
+    {
+        out.remarks.push(Remark {
+            pass: PassId::HeapDestructure,
+            kind: RemarkKind::LeftAlone,
+            range: Some(cx.range(call)),
+            message: format!(
+                "{} destructuring(s) of heap views left alone: the views are built over `{}`, \
+                 which grows in place, so a local copy stays valid",
+                plan.groups.len(),
+                super::kept::short(cx.slice(call))
+            ),
+        });
+        return;
+    }
     let accessor = cx.options.heap_style == HeapStyle::Accessor;
     if accessor && let Some((range, why)) = &plan.blocker {
         out.remarks.push(Remark {
@@ -116,16 +145,19 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
     }
 }
 
-/// The first `object.HEAPx` read on an object other than `Module`, if any.
+/// The first `object.HEAPx` read on an object other than `Module` or another object the
+/// refresh function writes views onto (Closure's `a.HEAP8 = …`), if any.
 fn call_time_view_read(cx: &Context<'_>) -> Option<Span> {
-    struct Finder {
+    struct Finder<'a, 'cx> {
+        cx: &'a Context<'cx>,
         found: Option<Span>,
     }
-    impl Visit for Finder {
+    impl Visit for Finder<'_, '_> {
         fn visit_member_expr(&mut self, m: &MemberExpr) {
             if self.found.is_none()
                 && let Expr::Ident(object) = &*m.obj
                 && &*object.sym != "Module"
+                && !self.cx.views().is_mirror_object(object)
                 && super::member_prop_name(&m.prop)
                     .and_then(view_name)
                     .is_some()
@@ -147,7 +179,7 @@ fn call_time_view_read(cx: &Context<'_>) -> Option<Span> {
             a.right.visit_with(self);
         }
     }
-    let mut finder = Finder { found: None };
+    let mut finder = Finder { cx, found: None };
     cx.parsed.program.visit_with(&mut finder);
     finder.found
 }

@@ -66,7 +66,7 @@ use swc_ecma_ast::{
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
-use super::kept::{refreshed_views, short};
+use super::kept::short;
 use super::views::view_name;
 use super::{Context, PassId, member_prop_name};
 use crate::diagnostic::{Analysis, Finding};
@@ -75,7 +75,6 @@ use crate::diagnostic::{Analysis, Finding};
 pub(crate) fn heap_object_copy(cx: &Context<'_>, out: &mut Analysis) {
     let mut evidence = Evidence {
         cx,
-        refreshed: refreshed_views(cx),
         heap: HashSet::new(),
         merges: HashSet::new(),
         accessor_uses: HashSet::new(),
@@ -135,8 +134,6 @@ fn strip(expr: &Expr) -> &Expr {
 /// First walk: which objects hold heap views, and which copies are merged back.
 struct Evidence<'a, 'cx> {
     cx: &'a Context<'cx>,
-    /// The glue's views when `MODULARIZE` declares them in a function.
-    refreshed: HashSet<Id>,
     heap: HashSet<Key>,
     /// `Object.assign(object, copy)`: `(object, copy)`.
     merges: HashSet<(Key, Id)>,
@@ -177,7 +174,6 @@ impl Evidence<'_, '_> {
     fn is_view(&self, expr: &Expr) -> bool {
         let expr = strip(expr);
         self.cx.glue_view_expr(expr).is_some()
-            || matches!(expr, Expr::Ident(i) if self.refreshed.contains(&i.to_id()))
             || matches!(expr, Expr::Member(m)
                 if member_prop_name(&m.prop).and_then(view_name).is_some())
     }

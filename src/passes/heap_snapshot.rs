@@ -1,9 +1,39 @@
 //! ## What it does
 //! Flags object-literal properties whose value is one of Emscripten's heap views read once, when
 //! the object is built: shorthand `{ HEAP8 }`, `{ HEAP16: HEAP16 }`, renamed `{ h16: HEAP16 }`,
-//! and `Module.HEAP16` / `Module['HEAP16']`. Only names that resolve to the glue's own view (a
-//! global or a top-level `var`/`let`) count; a local or a top-level `const` that happens to be
-//! called `HEAP8` does not.
+//! and `Module.HEAP16` / `Module['HEAP16']`.
+//!
+//! A name counts only when it resolves (by scope, not by spelling) to the glue's own view:
+//! - a global or a top-level `var`/`let` named `HEAP8` … `HEAPU64`;
+//! - or a binding that the glue's refresh function assigns a new typed array. The refresh
+//!   function (`updateGlobalBufferAndViews`, `updateMemoryViews`, or whatever Closure renamed it
+//!   to) is recognised by its body: it assigns `new Int8Array(b)` … `new BigUint64Array(b)` to
+//!   variables it does not declare itself. This finds the views of `MODULARIZE` and
+//!   `EXPORT_ES6` builds, which live inside the factory function
+//!   (`var Module = (() => { … var HEAP8, …; function updateMemoryViews() {…} … })()`), views
+//!   declared after the refresh function (5.0.4+), and Closure-renamed views: in
+//!   `a.HEAP32 = K = new Int32Array(b)`, `K` is `HEAP32`, and the message names both.
+//!
+//! A local or a top-level `const` that happens to be called `HEAP8` does not count.
+//! `X.HEAP16` counts on a global or top-level `Module`, and on any object whose `HEAPx` the
+//! refresh function writes (`Module['HEAP16'] = HEAP16 = …` inside a factory, Closure's
+//! `a.HEAP16 = …`); since 4.0.7 Emscripten writes `Module.HEAPx` only for views listed in
+//! `EXPORTED_RUNTIME_METHODS`, and reading an unwritten one gives `undefined`, not a stale view.
+//!
+//! Pthreads builds with memory growth read every view through Emscripten's helpers:
+//! `GROWABLE_HEAP_I8()` (up to 4.0.8; Closure renames them, growsafe recognises their body:
+//! "if the memory's buffer changed, refresh; return the view") or `(growMemViews(), HEAP8)`
+//! (4.0.9+). Such a read is current when it runs, so `GROWABLE_HEAP_I8()[p]` is fine, but
+//! `{ HEAP8: GROWABLE_HEAP_I8() }` still calls the helper once, when the object is built, and
+//! keeps that view: it is flagged like a plain `{ HEAP8 }`.
+//!
+//! Not flagged, with a note: views built over a resizable buffer. With
+//! `-sGROWABLE_ARRAYBUFFERS` (4.0.12–6.0.1, `var b = wasmMemory.toResizableBuffer();`) or
+//! `GROWABLE_ARRAYBUFFERS=2` (6.0.2+, `getMemoryBuffer()` returns `toResizableBuffer()`), memory
+//! grows in place and a view never detaches. 6.0.2+'s `GROWABLE_ARRAYBUFFERS=1` falls back to
+//! `wasmMemory.buffer` on engines without resizable buffers, so there copies are still flagged.
+//! MEMORY64 builds of 3.1.45–3.1.50 may make `HEAP8` … `HEAPU16` `Proxy` objects, but those
+//! proxies index typed arrays over the buffer of the moment, so their copies go dead too.
 //!
 //! ## Why is this bad?
 //! When WebAssembly memory grows, Emscripten replaces `HEAP8` … `HEAPF64` with new typed arrays
@@ -35,6 +65,12 @@
 //! current view, so even a consumer that stores `memory.HEAP16` in a local keeps working after
 //! growth, at the cost of a slower access path.
 //!
+//! In pthreads glue, a getter reads the view the way the file's own code does: a bare view
+//! becomes `get HEAPU8() { return GROWABLE_HEAP_U8(); }` or
+//! `get HEAPU8() { return (growMemViews(), HEAPU8); }`, because another thread may have grown
+//! memory since this thread last refreshed its views; `{ HEAP8: GROWABLE_HEAP_I8() }` keeps its
+//! helper call. Accessor objects and proxies read the view the same way.
+//!
 //! ## Fix safety
 //! The getter fix is safe: every read of the property returns the view that is current at that
 //! moment, which is what the code meant. The accessor fix changes the object's interface: code
@@ -42,8 +78,9 @@
 //! it only when you control every consumer. The proxy fix keeps indexing, `.length` and methods
 //! working, but `ArrayBuffer.isView(memory.HEAP16)` becomes `false`.
 //!
-//! Already fixed objects (getters returning a view, accessor objects, forwarding proxies) are
-//! recognised and left byte-identical.
+//! Already fixed objects (getters returning a view, accessor objects, forwarding proxies, also
+//! through `GROWABLE_HEAP_I8()` or `(growMemViews(), HEAP8)`) are recognised and left
+//! byte-identical; no view read is wrapped twice.
 //!
 //! ## References
 //! - Emscripten `ALLOW_MEMORY_GROWTH`: <https://emscripten.org/docs/tools_reference/settings_reference.html#allow-memory-growth>
@@ -51,10 +88,11 @@
 //! - emscripten-core/emscripten#17622, "Memory growth causes Module.HEAPU8.length to be 0"
 
 use swc_common::{Span, Spanned};
-use swc_ecma_ast::{Expr, ObjectLit, Prop, PropName, PropOrSpread, Stmt};
+use swc_ecma_ast::{Expr, Ident, ObjectLit, Prop, PropName, PropOrSpread, Stmt};
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::heap_destructure::accessor_blocker;
+use super::kept::short;
 use super::{Context, HeapStyle, PassId, find_punct};
 use crate::diagnostic::{Analysis, Finding, Remark, RemarkKind};
 use crate::fix::{Edit, Fix};
@@ -77,14 +115,74 @@ pub(crate) fn heap_snapshot(cx: &Context<'_>, out: &mut Analysis) {
         },
         other => other,
     };
-    let mut visitor = Snapshots { cx, style, out };
+    let resizable = cx.views().resizable();
+    let mut visitor = Snapshots {
+        cx,
+        style,
+        resizable: resizable.is_some(),
+        left_alone: 0,
+        out,
+    };
     cx.parsed.program.visit_with(&mut visitor);
+    if let Some(call) = resizable
+        && visitor.left_alone > 0
+    {
+        let count = visitor.left_alone;
+        visitor.out.remarks.push(Remark {
+            pass: PassId::HeapSnapshot,
+            kind: RemarkKind::LeftAlone,
+            range: Some(cx.range(call)),
+            message: format!(
+                "{count} snapshot(s) of heap views left alone: the views are built over `{}`, \
+                 which grows in place, so a copy stays valid",
+                short(cx.slice(call))
+            ),
+        });
+    }
 }
 
 struct Snapshots<'a, 'cx> {
     cx: &'a Context<'cx>,
     style: HeapStyle,
+    /// The views are over a resizable buffer: nothing goes dead.
+    resizable: bool,
+    /// Snapshots not reported because of that.
+    left_alone: usize,
     out: &'a mut Analysis,
+}
+
+/// A property value that copies a view.
+struct Snap<'p> {
+    key: String,
+    view: &'static str,
+    value: Value<'p>,
+}
+
+/// The value of a property: a shorthand's identifier or an expression.
+#[derive(Clone, Copy)]
+enum Value<'p> {
+    Shorthand(&'p Ident),
+    Expr(&'p Expr),
+}
+
+impl<'p> Value<'p> {
+    fn span(self) -> Span {
+        match self {
+            Value::Shorthand(ident) => ident.span,
+            Value::Expr(expr) => expr.span(),
+        }
+    }
+
+    /// The identifier it reads, when it is one (`HEAP8`, `(K)`).
+    fn ident(self) -> Option<&'p Ident> {
+        match self {
+            Value::Shorthand(ident) => Some(ident),
+            Value::Expr(expr) => match unparen(expr) {
+                Expr::Ident(ident) => Some(ident),
+                _ => None,
+            },
+        }
+    }
 }
 
 impl Visit for Snapshots<'_, '_> {
@@ -99,14 +197,16 @@ impl Visit for Snapshots<'_, '_> {
                 continue;
             }
             // Only a property whose value reads the glue's own view at construction.
-            let Some((key, view, value)) = self.snapshot(prop) else {
+            let Some(snap) = self.snapshot(prop) else {
                 continue;
             };
-            let message = format!(
-                "property `{key}` snapshots `{view}` once; the copy goes dead when memory grows"
-            );
+            if self.resizable {
+                self.left_alone += 1;
+                continue;
+            }
+            let message = self.message(&snap);
             let range = self.cx.range(prop.span());
-            let fix = self.fix(prop, &key, value);
+            let fix = self.fix(prop, &snap);
             self.out
                 .findings
                 .push(Finding::fixable(PassId::HeapSnapshot, range, message, fix));
@@ -126,18 +226,69 @@ impl Visit for Snapshots<'_, '_> {
 }
 
 impl Snapshots<'_, '_> {
-    /// `(key text, view name, value span)` if `prop` copies a glue view.
-    fn snapshot(&self, prop: &Prop) -> Option<(String, &'static str, Span)> {
+    /// The key, view and value if `prop` copies a glue view.
+    fn snapshot<'p>(&self, prop: &'p Prop) -> Option<Snap<'p>> {
         match prop {
-            Prop::Shorthand(ident) => {
-                Some((ident.sym.to_string(), self.cx.glue_view(ident)?, ident.span))
-            }
-            Prop::KeyValue(kv) => {
-                let view = self.cx.glue_view_expr(&kv.value)?;
-                Some((key_text(self.cx, &kv.key), view, kv.value.span()))
-            }
+            Prop::Shorthand(ident) => Some(Snap {
+                key: ident.sym.to_string(),
+                view: self.cx.glue_view(ident)?,
+                value: Value::Shorthand(ident),
+            }),
+            Prop::KeyValue(kv) => Some(Snap {
+                key: key_text(self.cx, &kv.key),
+                view: self.cx.glue_view_expr(&kv.value)?,
+                value: Value::Expr(&kv.value),
+            }),
             _ => None,
         }
+    }
+
+    fn message(&self, snap: &Snap<'_>) -> String {
+        let Snap { key, view, value } = snap;
+        let tail = "the copy goes dead when memory grows";
+        if let Some(ident) = value.ident()
+            && &*ident.sym != *view
+        {
+            return format!(
+                "property `{key}` snapshots `{view}` (named `{}` here) once; {tail}",
+                ident.sym
+            );
+        }
+        let Value::Expr(value) = value else {
+            return format!("property `{key}` snapshots `{view}` once; {tail}");
+        };
+        match unparen(value) {
+            Expr::Call(_) | Expr::Seq(_) => format!(
+                "property `{key}` snapshots `{view}` once: `{}` refreshes it only when the \
+                 object is built; {tail}",
+                short(self.cx.slice(value.span()))
+            ),
+            _ => format!("property `{key}` snapshots `{view}` once; {tail}"),
+        }
+    }
+
+    /// How the fixed code reads the view: the value's own text, or, in pthreads glue with
+    /// Emscripten's helpers, a bare view read through them (`GROWABLE_HEAP_I8()`,
+    /// `(growMemViews(), HEAP8)`), because another thread may have grown memory.
+    fn read_text(&self, snap: &Snap<'_>) -> String {
+        let text = self.cx.slice(snap.value.span());
+        let ctxt = match (snap.value.ident(), snap.value) {
+            (Some(ident), _) => Some(ident.ctxt),
+            (None, Value::Expr(expr)) => match unparen(expr) {
+                Expr::Member(member) => match &*member.obj {
+                    Expr::Ident(object) => Some(object.ctxt),
+                    _ => None,
+                },
+                _ => None,
+            },
+            (None, Value::Shorthand(_)) => None,
+        };
+        ctxt.and_then(|ctxt| {
+            self.cx
+                .views()
+                .protected_read(snap.view, text, ctxt, self.cx.style.compact)
+        })
+        .unwrap_or_else(|| text.to_owned())
     }
 
     /// Whether `prop` already reads a view at access time: a getter returning it, an accessor
@@ -163,10 +314,13 @@ impl Snapshots<'_, '_> {
         }
     }
 
-    fn fix(&self, prop: &Prop, key: &str, value: Span) -> Fix {
+    fn fix(&self, prop: &Prop, snap: &Snap<'_>) -> Fix {
         let cx = self.cx;
         let compact = cx.style.compact;
-        let value_text = cx.slice(value);
+        let key = snap.key.as_str();
+        let value = snap.value.span();
+        let read = self.read_text(snap);
+        let value_text = read.as_str();
         let prop_range = cx.range(prop.span());
         match self.style {
             HeapStyle::Getter => {
@@ -196,14 +350,15 @@ impl Snapshots<'_, '_> {
                             (open.trim_end().to_owned(), close.to_owned())
                         };
                         let colon_at = gap_start + u32::try_from(colon).expect("small gap");
-                        Fix::safe(
-                            title,
-                            vec![
-                                Edit::insert_at(key_range.start, "get "),
-                                Edit::replace(crate::TextRange::new(colon_at, colon_at + 1), open),
-                                Edit::insert_at(cx.range(value).end, close),
-                            ],
-                        )
+                        let mut edits = vec![
+                            Edit::insert_at(key_range.start, "get "),
+                            Edit::replace(crate::TextRange::new(colon_at, colon_at + 1), open),
+                            Edit::insert_at(cx.range(value).end, close),
+                        ];
+                        if value_text != cx.slice(value) {
+                            edits.push(Edit::replace(cx.range(value), value_text));
+                        }
+                        Fix::safe(title, edits)
                     }
                     _ => Fix::safe(
                         title,
@@ -282,6 +437,13 @@ fn proxy_object(view: &str, compact: bool) -> String {
             "new Proxy({{}}, {{ get(_, key) {{ var view = {view}, v = view[key]; return typeof v === \"function\" ? v.bind(view) : v; }}, \
              set(_, key, value) {{ {view}[key] = value; return true; }}, has(_, key) {{ return key in {view}; }} }})"
         )
+    }
+}
+
+fn unparen(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(p) => unparen(&p.expr),
+        other => other,
     }
 }
 

@@ -15,8 +15,13 @@
 //! Not growth points: constructing typed arrays, `DataView`s, `ArrayBuffer`s and errors, calling
 //! a method of a heap view or of a kept value (`u8.subarray(…)`), string and array methods that
 //! take no callback (`str.charCodeAt(i)`, `out.push(x)`, by name), `Math.*`, `Atomics.*`,
-//! `String.*`, `Number.*`, `BigInt.*`, and Emscripten's refresh helpers (`GROWABLE_HEAP_U8()`,
-//! `growMemViews()`).
+//! `String.*`, `Number.*`, `BigInt.*`, the global conversions `BigInt(…)`, `Number(…)`,
+//! `String(…)`, `Boolean(…)`, Emscripten's refresh helpers (`GROWABLE_HEAP_U8()`,
+//! `growMemViews()`, also Closure-renamed ones: see `Context::views`), and anything inside a
+//! `throw` statement (the function leaves through the exception).
+//!
+//! The glue's views are `Context::glue_view`'s: also views inside `MODULARIZE` factories and
+//! Closure-renamed ones, found through the refresh function that assigns them.
 //!
 //! Never reported: the refresh function itself (a function that assigns a new typed array to a
 //! glue view or to a `X.HEAPx` property, like `updateMemoryViews`) and any variable it also
@@ -36,12 +41,12 @@ use swc_ecma_ast::{
     ArrowExpr, AssignExpr, AssignOp, AssignTarget, AwaitExpr, BinExpr, BinaryOp, CallExpr, Callee,
     CatchClause, Class, ClassProp, Constructor, DoWhileStmt, Expr, ForInStmt, ForOfStmt, ForStmt,
     Function, Id, Ident, MemberExpr, MemberProp, NewExpr, OptCall, ParamOrTsParamProp, Pat, Prop,
-    PropName, SimpleAssignTarget, Stmt, TsParamPropParam, UpdateExpr, VarDeclarator, WhileStmt,
-    YieldExpr,
+    PropName, SimpleAssignTarget, Stmt, ThrowStmt, TsParamPropParam, UpdateExpr, VarDeclarator,
+    WhileStmt, YieldExpr,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
-use super::views::view_name;
+use super::views::{Helper, view_name};
 use super::{Context, member_prop_name};
 use crate::diagnostic::TextRange;
 
@@ -92,13 +97,13 @@ pub(crate) enum Outlives {
 fn analyze(cx: &Context<'_>) -> Vec<Kept> {
     let mut walker = Walker {
         cx,
-        refreshed: refreshed_views(cx),
         fns: vec![FnInfo {
             parent: None,
             refresh: false,
             grows: false,
         }],
         stack: vec![0],
+        throwing: vec![false],
         loops: Vec::new(),
         statements: Vec::new(),
         points: Vec::new(),
@@ -166,10 +171,10 @@ struct PropStore {
 
 struct Walker<'a, 'cx> {
     cx: &'a Context<'cx>,
-    /// Views named like the glue's that the file refreshes (see [`refreshed_views`]).
-    refreshed: HashSet<Id>,
     fns: Vec<FnInfo>,
     stack: Vec<usize>,
+    /// Per function on the stack: whether the walk is inside a `throw` statement's operand.
+    throwing: Vec<bool>,
     loops: Vec<(usize, TextRange)>,
     /// Starts of the statements around the node being visited.
     statements: Vec<u32>,
@@ -207,11 +212,13 @@ impl Walker<'_, '_> {
         });
         let id = self.fns.len() - 1;
         self.stack.push(id);
+        self.throwing.push(false);
         id
     }
 
     fn leave(&mut self) {
         self.stack.pop();
+        self.throwing.pop();
     }
 
     /// Records the bindings of a parameter or catch pattern as declared in the current function.
@@ -287,23 +294,27 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// Whether `ident` is the glue's view: global or top-level, or refreshed by the file
-    /// (`MODULARIZE` glue declares its views inside the factory function).
+    /// Whether `ident` is the glue's view: global or top-level, or assigned by the file's
+    /// refresh function (`MODULARIZE` glue declares its views inside the factory function;
+    /// Closure renames them). See `Context::views`.
     fn is_glue_view(&self, ident: &Ident) -> bool {
-        self.cx.glue_view(ident).is_some() || self.refreshed.contains(&ident.to_id())
+        self.cx.glue_view(ident).is_some()
     }
 
     /// The text of a heap-view expression: a glue view, `X.HEAPx` on any object, a variable
-    /// declared with one, or Emscripten's `GROWABLE_HEAP_U8()` helpers.
+    /// declared with one, or Emscripten's `GROWABLE_HEAP_U8()` helpers (named by their view).
     fn view_text(&self, expr: &Expr) -> Option<String> {
         let expr = unwrap(expr);
+        if let Expr::Call(call) = expr
+            && call.args.is_empty()
+            && let Some(Helper::View(view)) = self.cx.helper_call(call)
+        {
+            return Some(view.to_owned());
+        }
         if self.cx.glue_view_expr(expr).is_some() {
             return Some(short(self.cx.slice(expr.span())));
         }
         match expr {
-            Expr::Ident(ident) if self.refreshed.contains(&ident.to_id()) => {
-                Some(ident.sym.to_string())
-            }
             Expr::Member(member) => {
                 view_name(member_prop_name(&member.prop)?)?;
                 Some(short(self.cx.slice(member.span)))
@@ -312,15 +323,6 @@ impl Walker<'_, '_> {
                 Some(Held::View(_)) => Some(ident.sym.to_string()),
                 _ => None,
             },
-            Expr::Call(call) if call.args.is_empty() => {
-                let Callee::Expr(callee) = &call.callee else {
-                    return None;
-                };
-                let Expr::Ident(callee) = &**callee else {
-                    return None;
-                };
-                growable_heap_view(&callee.sym).map(str::to_owned)
-            }
             _ => None,
         }
     }
@@ -361,6 +363,11 @@ impl Walker<'_, '_> {
     }
 
     fn point(&mut self, end: u32, label: String, receiver: Option<Id>) {
+        // `throw new N(28)`: the function leaves through the exception, so nothing after it in
+        // the function runs once the operand did (Closure renames `FS.ErrnoError`).
+        if self.throwing.last().copied().unwrap_or(false) {
+            return;
+        }
         let func = self.current();
         self.points.push(Point {
             func,
@@ -678,6 +685,17 @@ impl Visit for Walker<'_, '_> {
         self.point(self.cx.range(y.span).end, "`yield`".to_owned(), None);
     }
 
+    fn visit_throw_stmt(&mut self, t: &ThrowStmt) {
+        let outer = self.throwing.last().copied().unwrap_or(false);
+        if let Some(last) = self.throwing.last_mut() {
+            *last = true;
+        }
+        t.visit_children_with(self);
+        if let Some(last) = self.throwing.last_mut() {
+            *last = outer;
+        }
+    }
+
     fn visit_stmt(&mut self, s: &Stmt) {
         self.statements.push(self.cx.range(s.span()).start);
         s.visit_children_with(self);
@@ -714,8 +732,13 @@ impl Walker<'_, '_> {
     /// Whether calling `callee` may run wasm code (and so grow memory).
     fn may_grow(&self, callee: &Expr) -> bool {
         match callee {
+            // Emscripten's view helpers only refresh the views (`GROWABLE_HEAP_U8()`,
+            // `growMemViews()`, also Closure-renamed ones, recognised by their body), and the
+            // global conversion functions never call into wasm (`BigInt(k)`).
             Expr::Ident(ident) => {
-                growable_heap_view(&ident.sym).is_none() && &*ident.sym != "growMemViews"
+                self.cx.views().helper(ident).is_none()
+                    && !(ident.ctxt == self.cx.parsed.unresolved
+                        && matches!(&*ident.sym, "BigInt" | "Number" | "String" | "Boolean"))
             }
             Expr::Member(member) => {
                 let object = unwrap(&member.obj);
@@ -897,26 +920,6 @@ enum Why {
     Closure,
 }
 
-/// Bindings named like a view (`HEAP8` … `HEAPU64`, in any scope) that the file assigns a new
-/// typed array: the glue's views, also when `MODULARIZE` puts them inside a function.
-pub(crate) fn refreshed_views(cx: &Context<'_>) -> HashSet<Id> {
-    struct Finder(HashSet<Id>);
-    impl Visit for Finder {
-        fn visit_assign_expr(&mut self, a: &AssignExpr) {
-            if let AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) = &a.left
-                && view_name(&binding.id.sym).is_some()
-                && Walker::is_refresh_value(&a.right)
-            {
-                self.0.insert(binding.id.to_id());
-            }
-            a.visit_children_with(self);
-        }
-    }
-    let mut finder = Finder(HashSet::new());
-    cx.parsed.program.visit_with(&mut finder);
-    finder.0
-}
-
 /// Strips parentheses, TypeScript casts, `a, b` sequences (to `b`) and `a = b` chains (to `b`).
 fn unwrap(expr: &Expr) -> &Expr {
     match expr {
@@ -988,21 +991,6 @@ fn is_typed_array(name: &str) -> bool {
             | "BigInt64Array"
             | "BigUint64Array"
     )
-}
-
-/// The view returned by Emscripten's pthreads helper `name()`, e.g. `GROWABLE_HEAP_U8`.
-fn growable_heap_view(name: &str) -> Option<&'static str> {
-    Some(match name.strip_prefix("GROWABLE_HEAP_")? {
-        "I8" => "HEAP8",
-        "U8" => "HEAPU8",
-        "I16" => "HEAP16",
-        "U16" => "HEAPU16",
-        "I32" => "HEAP32",
-        "U32" => "HEAPU32",
-        "F32" => "HEAPF32",
-        "F64" => "HEAPF64",
-        _ => return None,
-    })
 }
 
 /// A member chain as a path, computed indexes as `[]`: `this.views[i]` → `this.views[]`.

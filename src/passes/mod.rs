@@ -4,11 +4,12 @@
 //! The registry is the [`PassId`] enum: adding a pass means a variant, a file, and a line in
 //! each `match` below.
 
+use std::cell::OnceCell;
 use std::str::FromStr;
 
 use serde::Serialize;
 use swc_common::{Span, Spanned};
-use swc_ecma_ast::{Expr, Ident, MemberProp};
+use swc_ecma_ast::{CallExpr, Callee, Expr, Ident, MemberProp};
 
 use crate::diagnostic::{Analysis, TextRange};
 use crate::source::Parsed;
@@ -230,8 +231,8 @@ pub(crate) struct Context<'a> {
     pub options: &'a Options,
     /// How generated code should look.
     pub style: Style,
-    /// Which view names the file's top level declares as something other than a view.
-    pub views: views::TopLevelViews,
+    /// Which bindings are the glue's heap views (see [`views`]), built on first use.
+    views: OnceCell<views::Views>,
     /// The destructuring analysis, shared by `heap-destructure` and `heap-snapshot`.
     pub destructure: heap_destructure::PlanCell,
     /// The kept-value analysis, shared by `stored-heap-view` and `kept-buffer-view`.
@@ -245,7 +246,7 @@ impl<'a> Context<'a> {
             parsed,
             options,
             style: Style::detect(text),
-            views: views::TopLevelViews::collect(parsed),
+            views: OnceCell::new(),
             destructure: heap_destructure::PlanCell::new(),
             kept: kept::KeptCell::new(),
         }
@@ -266,18 +267,23 @@ impl<'a> Context<'a> {
         ident.ctxt == self.parsed.top_level || ident.ctxt == self.parsed.unresolved
     }
 
-    /// The view name if `ident` refers to the glue's own heap view (`HEAP8` …, global or a
-    /// top-level `var`/`let`, never a local or a top-level `const`/function/import).
-    pub fn glue_view(&self, ident: &Ident) -> Option<&'static str> {
-        let name = views::view_name(&ident.sym)?;
-        if ident.ctxt == self.parsed.unresolved {
-            return Some(name);
-        }
-        (ident.ctxt == self.parsed.top_level && !self.views.not_a_view(name)).then_some(name)
+    /// The file's heap views, refresh functions, mirrors and helpers (built once per file).
+    pub fn views(&self) -> &views::Views {
+        self.views.get_or_init(|| views::Views::build(self.parsed))
     }
 
-    /// The view name if `expr` reads the glue's view, directly or as `Module.HEAPx` /
-    /// `Module['HEAPx']` on a global or top-level `Module`.
+    /// The view name if `ident` refers to the glue's own heap view: a global or top-level
+    /// `var`/`let` named `HEAP8` … (never a local or a top-level `const`/function/import), or a
+    /// binding the file's refresh function assigns a new typed array (views inside a
+    /// `MODULARIZE` factory, Closure-renamed views: `K = new Int32Array(b)` is `HEAP32`).
+    pub fn glue_view(&self, ident: &Ident) -> Option<&'static str> {
+        self.views().ident_view(ident)
+    }
+
+    /// The view name if `expr` reads the glue's view at the time it runs: directly,
+    /// `Module.HEAPx` / `Module['HEAPx']` on a global or top-level `Module`, `obj.HEAPx` on an
+    /// object the refresh function writes views onto, a pthreads helper call
+    /// (`GROWABLE_HEAP_I8()`, Closure's `c()`) or `(growMemViews(), HEAP8)`.
     pub fn glue_view_expr(&self, expr: &Expr) -> Option<&'static str> {
         match expr {
             Expr::Ident(ident) => self.glue_view(ident),
@@ -286,13 +292,41 @@ impl<'a> Context<'a> {
                 let Expr::Ident(object) = &*member.obj else {
                     return None;
                 };
-                if &*object.sym != "Module" || !self.is_top_or_global(object) {
-                    return None;
+                let prop = member_prop_name(&member.prop)?;
+                if &*object.sym == "Module" && self.is_top_or_global(object) {
+                    return views::view_name(prop);
                 }
-                views::view_name(member_prop_name(&member.prop)?)
+                self.views().mirror(object, prop)
+            }
+            Expr::Call(call) if call.args.is_empty() => match self.helper_call(call)? {
+                views::Helper::View(view) => Some(view),
+                views::Helper::Check => None,
+            },
+            Expr::Seq(seq) => {
+                let (last, checks) = seq.exprs.split_last()?;
+                // `(growMemViews(), HEAP8)`, or `(GROWABLE_HEAP_I8(), HEAP64)`: every helper
+                // refreshes all views.
+                let all_checks = checks.iter().all(|e| match &**e {
+                    Expr::Call(call) if call.args.is_empty() => self.helper_call(call).is_some(),
+                    _ => false,
+                });
+                (!checks.is_empty() && all_checks)
+                    .then(|| self.glue_view_expr(last))
+                    .flatten()
             }
             _ => None,
         }
+    }
+
+    /// What a call to a view helper does (`GROWABLE_HEAP_I8()`, `growMemViews()`).
+    pub fn helper_call(&self, call: &CallExpr) -> Option<views::Helper> {
+        let Callee::Expr(callee) = &call.callee else {
+            return None;
+        };
+        let Expr::Ident(callee) = &**callee else {
+            return None;
+        };
+        self.views().helper(callee)
     }
 
     /// The text between two spans, for locating punctuation such as a property's `:`.

@@ -13,8 +13,14 @@
 //!
 //! A call to a typed-array method, a typed-array constructor, a string or array method that takes
 //! no callback (`str.charCodeAt(i)`, `parts.push(x)`), `Math.*`, `Atomics.*`, `String.*`,
-//! `Number.*`, `BigInt.*` or Emscripten's refresh helpers cannot grow memory and does not count;
-//! any other call, `new`, `await` or `yield` may.
+//! `Number.*`, `BigInt.*`, the global `BigInt(…)`, `Number(…)`, `String(…)`, `Boolean(…)` or
+//! Emscripten's refresh helpers (`GROWABLE_HEAP_U8()`, `growMemViews()`, also when Closure renamed
+//! them) cannot grow memory and does not count, nor does anything in a `throw` statement (the
+//! function leaves); any other call, `new`, `await` or `yield` may.
+//!
+//! The glue's views are found as for `heap-snapshot`: by the bindings its refresh function
+//! assigns, so views inside a `MODULARIZE` factory and Closure-renamed views (`K` for `HEAP32`)
+//! count too.
 //! Not flagged: Emscripten's refresh function (`updateMemoryViews`,
 //! `updateGlobalBufferAndViews`), a local read only before any call (`const h = HEAPU8; return
 //! h[p];`), a view passed straight as an argument (`UTF8ArrayToString(HEAPU8, ptr)`), a local
