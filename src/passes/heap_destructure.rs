@@ -118,10 +118,18 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
         return;
     }
     for group in &plan.groups {
+        // The view, and the local when it has another name (`{ HEAPU8: u8 }`, Closure's
+        // `{HEAP32:fa}`).
         let views: Vec<String> = group
             .bindings
             .iter()
-            .map(|b| format!("`{}`", b.local.0))
+            .map(|b| {
+                if *b.local.0 == *b.key {
+                    format!("`{}`", b.key)
+                } else {
+                    format!("`{}` (as `{}`)", b.key, b.local.0)
+                }
+            })
             .collect();
         let message = format!(
             "destructuring pins {} in a local; it goes dead when memory grows",
