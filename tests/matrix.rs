@@ -34,11 +34,7 @@ const FIXING: [PassId; 3] = [
 
 /// Gaps growsafe has today: `(file, pass, what)`. Each is a bug to fix in the pass; remove the
 /// entry when it is fixed (the test fails until you do).
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[
-    // Closure renames the destructuring's keys: `function pa({memory:{i:b,h:c}})` is not
-    // recognised as pinning views.
-    ("lockstruct_closure.js", "heap-destructure", "silent no-op"),
-];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 /// A file that is a build in `fixtures/matrix/builds.tsv`, or a real npm file.
 struct Input {
@@ -581,4 +577,36 @@ fn matrix_table() {
          closed (remove from KNOWN_GAPS): {closed:?}\n\n{table}"
     );
     insta::assert_snapshot!("table", table);
+}
+
+/// Closure renames `{ memory: { HEAP16, HEAP32 } }` to `{memory:{i:b,h:c}}`: the fix reads
+/// `memory.i` at each use, and on the fixed file the pass says so (so `--require
+/// heap-destructure` holds on a second run).
+#[test]
+fn closure_lockstruct_is_fixed_and_recognised_after() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/matrix/lockstruct_closure.js");
+    let text = std::fs::read_to_string(path).unwrap();
+    let options = Options::default();
+    let fixed = fix_source(&text, Lang::JavaScript, &options).unwrap();
+    assert!(
+        fixed
+            .text
+            .contains("function pa({memory}){return{j(d){memory.i[d>>1]=2;memory.h[d+4>>2]=0}}}"),
+        "pa not rewritten"
+    );
+    let after = check_source(&fixed.text, Lang::JavaScript, &options).unwrap();
+    assert!(
+        after.analysis.findings.is_empty(),
+        "{:?}",
+        after.analysis.findings
+    );
+    assert!(
+        after
+            .analysis
+            .remarks
+            .iter()
+            .any(|r| r.pass == PassId::HeapDestructure && r.kind == RemarkKind::AlreadyFixed),
+        "{:?}",
+        after.analysis.remarks
+    );
 }

@@ -7,6 +7,13 @@
 //! `MODULARIZE` factory and on Closure output, where property names survive
 //! (`var {HEAP32:fa}=a;`).
 //!
+//! On Closure output the keys are renamed too (`function pa({memory:{i:b,h:c}})`). There a
+//! property counts when an object literal that reaches the pattern holds a view under that key:
+//! `pa({memory:b})` after `var b={l:H,i:J,h:N}`, where `J` is the glue's `HEAP16` (found from
+//! the refresh function). Literals are followed through names (`var b = {…}`, `b = c`) and the
+//! arguments of calls to a named function (`function pa`, `var pa = (…) => …`), a few hops deep;
+//! a getter `get i() { return J; }` (what `heap-snapshot` writes) counts as holding `J`.
+//!
 //! Not flagged, with a note: destructuring in glue whose views are built over a resizable buffer
 //! (`wasmMemory.toResizableBuffer()`, see `heap-snapshot`): those views never detach.
 //!
@@ -58,6 +65,8 @@
 //! - WordPress Playground #3317, "Fix two WASM memory growth bugs" (`memory: { HEAP16, HEAP64, HEAP32 }`)
 //! - emscripten-core/emscripten#6747, "Attempting to access detached ArrayBuffer in WASM after memory growth"
 
+mod flow;
+
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
@@ -107,7 +116,7 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
     if plan.groups.is_empty() {
         // Nothing pinned: say so when views are visibly read through an object at each use,
         // which is what this pass's fix writes (so `--require` holds on fixed output).
-        if let Some(span) = call_time_view_read(cx) {
+        if let Some(span) = call_time_view_read(cx, plan) {
             out.remarks.push(Remark {
                 pass: PassId::HeapDestructure,
                 kind: RemarkKind::AlreadyFixed,
@@ -124,7 +133,11 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
             .bindings
             .iter()
             .map(|b| {
-                if *b.local.0 == *b.key {
+                if b.key != b.view && *b.local.0 == *b.key {
+                    format!("`{}` (property `{}`)", b.view, b.key)
+                } else if b.key != b.view {
+                    format!("`{}` (property `{}`, as `{}`)", b.view, b.key, b.local.0)
+                } else if *b.local.0 == *b.key {
                     format!("`{}`", b.key)
                 } else {
                     format!("`{}` (as `{}`)", b.key, b.local.0)
@@ -154,11 +167,26 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
 }
 
 /// The first `object.HEAPx` read on an object other than `Module` or another object the
-/// refresh function writes views onto (Closure's `a.HEAP8 = …`), if any.
-fn call_time_view_read(cx: &Context<'_>) -> Option<Span> {
+/// refresh function writes views onto (Closure's `a.HEAP8 = …`), if any; on Closure output also
+/// `memory.i` where an object literal holding a view under `i` reaches `memory`.
+fn call_time_view_read(cx: &Context<'_>, plan: &Plan) -> Option<Span> {
     struct Finder<'a, 'cx> {
         cx: &'a Context<'cx>,
+        plan: &'a Plan,
         found: Option<Span>,
+    }
+    impl Finder<'_, '_> {
+        /// `memory.i` on Closure output, where `memory` is known to hold `{i: J}`.
+        fn renamed_view(&self, object: &Ident, prop: &str) -> bool {
+            let Some(flow) = self.plan.flow.get() else {
+                return false;
+            };
+            let mut objects = flow.objects_of_expr(&Expr::Ident(object.clone()));
+            if let Some(more) = self.plan.reaching.get(&object.to_id()) {
+                objects.extend(more);
+            }
+            flow.view(&objects, prop).is_some()
+        }
     }
     impl Visit for Finder<'_, '_> {
         fn visit_member_expr(&mut self, m: &MemberExpr) {
@@ -166,9 +194,8 @@ fn call_time_view_read(cx: &Context<'_>) -> Option<Span> {
                 && let Expr::Ident(object) = &*m.obj
                 && &*object.sym != "Module"
                 && !self.cx.views().is_mirror_object(object)
-                && super::member_prop_name(&m.prop)
-                    .and_then(view_name)
-                    .is_some()
+                && let Some(prop) = super::member_prop_name(&m.prop)
+                && (view_name(prop).is_some() || self.renamed_view(object, prop))
             {
                 self.found = Some(m.span);
             }
@@ -187,7 +214,11 @@ fn call_time_view_read(cx: &Context<'_>) -> Option<Span> {
             a.right.visit_with(self);
         }
     }
-    let mut finder = Finder { cx, found: None };
+    let mut finder = Finder {
+        cx,
+        plan,
+        found: None,
+    };
     cx.parsed.program.visit_with(&mut finder);
     finder.found
 }
@@ -212,6 +243,11 @@ pub(crate) struct Plan {
     /// Every identifier of the file: `(name, context, offset)`, for clash checks.
     idents: Vec<(swc_atoms::Atom, SyntaxContext, u32)>,
     blocker: Option<(TextRange, String)>,
+    /// Where object literals flow, when some pattern needed it.
+    flow: OnceCell<flow::Flow>,
+    /// Locals bound by a pattern that object literals are known to reach (`memory` in
+    /// Closure's `function pa({memory})` called as `pa({memory:b})`).
+    reaching: HashMap<Id, flow::Objects>,
 }
 
 /// One object pattern that destructures views.
@@ -230,8 +266,10 @@ struct Group {
 
 #[derive(Debug)]
 struct Binding {
-    /// The view property read (`HEAPU8` in `{ HEAPU8: u8 }`).
-    key: &'static str,
+    /// The property read (`HEAPU8` in `{ HEAPU8: u8 }`, Closure's `i` in `{i:b}`).
+    key: String,
+    /// The view it holds (`HEAP16` for Closure's `i`, when a literal `{i:J}` flows in).
+    view: &'static str,
     /// The local it is bound to.
     local: Id,
     /// Where the local is declared (the pattern's identifier).
@@ -299,10 +337,16 @@ impl Plan {
             scopes: Vec::new(),
             decl: None,
             listed: Vec::new(),
+            fn_name: None,
+            incoming: Vec::new(),
+            flow: OnceCell::new(),
+            reaching: HashMap::new(),
         };
         cx.parsed.program.visit_with(&mut collector);
         let mut plan = Plan {
             groups: collector.groups,
+            flow: collector.flow,
+            reaching: collector.reaching,
             ..Plan::default()
         };
         if plan.groups.is_empty() {
@@ -612,6 +656,14 @@ struct Collector<'a, 'cx> {
     /// The declaration whose declarators are being visited.
     decl: Option<(TextRange, bool, Vec<TextRange>)>,
     listed: Vec<Span>,
+    /// The name of the function about to be visited (`function pa(…)`, `var pa = (…) => …`).
+    fn_name: Option<Id>,
+    /// The object literals known to reach the pattern about to be visited.
+    incoming: flow::Objects,
+    /// Object literals and where they flow, built when a pattern first needs it.
+    flow: OnceCell<flow::Flow>,
+    /// See [`Plan::reaching`].
+    reaching: HashMap<Id, flow::Objects>,
 }
 
 impl Collector<'_, '_> {
@@ -628,7 +680,57 @@ impl Collector<'_, '_> {
         self.pending = None;
     }
 
-    fn object_pat(&mut self, pat: &ObjectPat, origin: Origin) {
+    fn flow(&self) -> &flow::Flow {
+        self.flow.get_or_init(|| flow::Flow::build(self.cx))
+    }
+
+    /// The object literals that reach a parameter `pat` of the function `name` (only worked out
+    /// for an object pattern).
+    fn param_objects(&self, name: Option<&Id>, index: usize, pat: &Pat) -> flow::Objects {
+        match (name, object_pattern(pat)) {
+            (Some(name), Some(_)) => self.flow().arguments(name, index),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The view property `key` of the pattern holds: any property named like a view, or one
+    /// that holds a view in an object literal known to reach the pattern (Closure's
+    /// `{memory:{i:b}}` receiving `{memory:{i:J}}`).
+    fn view_key(&self, key: &str, incoming: &[usize]) -> Option<&'static str> {
+        view_name(key).or_else(|| {
+            if incoming.is_empty() || !is_identifier(key) {
+                return None;
+            }
+            self.flow().view(incoming, key)
+        })
+    }
+
+    /// Records which object literals reach a plain binding of the pattern (`{memory}`), so a
+    /// later `memory.i` read is known to read a view.
+    fn note_reaching(&mut self, prop: &ObjectPatProp, incoming: &[usize]) {
+        if incoming.is_empty() {
+            return;
+        }
+        let (key, local) = match prop {
+            ObjectPatProp::Assign(assign) if assign.value.is_none() => {
+                (&*assign.key.id.sym, &assign.key.id)
+            }
+            ObjectPatProp::KeyValue(kv) => match (prop_key(&kv.key), &*kv.value) {
+                (Some(key), Pat::Ident(local)) => (key, &local.id),
+                _ => return,
+            },
+            _ => return,
+        };
+        let objects = self.flow().property(incoming, key);
+        if !objects.is_empty() {
+            self.reaching
+                .entry(local.to_id())
+                .or_default()
+                .extend(objects);
+        }
+    }
+
+    fn object_pat(&mut self, pat: &ObjectPat, origin: Origin, incoming: &[usize]) {
         let cx = self.cx;
         let mut bindings = Vec::new();
         let mut others = Vec::new();
@@ -636,22 +738,29 @@ impl Collector<'_, '_> {
         let mut has_rest = false;
         for prop in &pat.props {
             match prop {
-                ObjectPatProp::Assign(assign) if view_name(&assign.key.id.sym).is_some() => {
-                    let key = view_name(&assign.key.id.sym).expect("checked");
+                ObjectPatProp::Assign(assign)
+                    if let Some(view) = self.view_key(&assign.key.id.sym, incoming) =>
+                {
+                    let key = assign.key.id.sym.to_string();
                     if assign.value.is_some() {
                         blocked.get_or_insert_with(|| format!("`{key}` has a default value"));
                     }
                     bindings.push(Binding {
                         key,
+                        view,
                         local: assign.key.id.to_id(),
                         decl: assign.key.id.span,
                     });
                 }
-                ObjectPatProp::KeyValue(kv) if prop_key(&kv.key).and_then(view_name).is_some() => {
-                    let key = prop_key(&kv.key).and_then(view_name).expect("checked");
+                ObjectPatProp::KeyValue(kv)
+                    if let Some(key) = prop_key(&kv.key)
+                        && let Some(view) = self.view_key(key, incoming) =>
+                {
+                    let key = key.to_owned();
                     match &*kv.value {
                         Pat::Ident(local) => bindings.push(Binding {
                             key,
+                            view,
                             local: local.id.to_id(),
                             decl: local.id.span,
                         }),
@@ -660,6 +769,7 @@ impl Collector<'_, '_> {
                             if let Pat::Ident(local) = &*assign.left {
                                 bindings.push(Binding {
                                     key,
+                                    view,
                                     local: local.id.to_id(),
                                     decl: local.id.span,
                                 });
@@ -675,7 +785,10 @@ impl Collector<'_, '_> {
                     has_rest = true;
                     others.push(cx.slice(prop.span()).to_owned());
                 }
-                _ => others.push(cx.slice(prop.span()).to_owned()),
+                _ => {
+                    others.push(cx.slice(prop.span()).to_owned());
+                    self.note_reaching(prop, incoming);
+                }
             }
         }
         if !bindings.is_empty() || blocked.is_some() {
@@ -726,6 +839,14 @@ impl Collector<'_, '_> {
                             .filter(|k| is_identifier(k))
                             .map(str::to_owned),
                     };
+                    self.incoming = match prop_key(&kv.key) {
+                        Some(key)
+                            if !incoming.is_empty() && object_pattern(&kv.value).is_some() =>
+                        {
+                            self.flow().property(incoming, key)
+                        }
+                        _ => Vec::new(),
+                    };
                     self.visit_pattern(&kv.value, nested);
                 }
                 ObjectPatProp::Assign(assign) => assign.value.visit_with(self),
@@ -743,8 +864,9 @@ impl Visit for Collector<'_, '_> {
             .pending
             .take()
             .unwrap_or(Origin::Other("in an assignment, loop head or catch clause"));
+        let incoming = std::mem::take(&mut self.incoming);
         match pat {
-            Pat::Object(object) => self.object_pat(object, origin),
+            Pat::Object(object) => self.object_pat(object, origin, &incoming),
             Pat::Assign(assign) => {
                 let origin = match origin {
                     Origin::Param | Origin::Declarator { .. } => {
@@ -752,6 +874,7 @@ impl Visit for Collector<'_, '_> {
                     }
                     other => other,
                 };
+                self.incoming = incoming;
                 self.visit_pattern(&assign.left, origin);
                 assign.right.visit_with(self);
             }
@@ -764,10 +887,17 @@ impl Visit for Collector<'_, '_> {
         }
     }
 
+    fn visit_fn_decl(&mut self, f: &swc_ecma_ast::FnDecl) {
+        self.fn_name = Some(f.ident.to_id());
+        f.function.visit_with(self);
+    }
+
     fn visit_function(&mut self, f: &Function) {
+        let name = self.fn_name.take();
         self.scopes.push(self.cx.range(f.span));
         f.decorators.visit_with(self);
-        for param in &f.params {
+        for (index, param) in f.params.iter().enumerate() {
+            self.incoming = self.param_objects(name.as_ref(), index, &param.pat);
             self.visit_pattern(&param.pat, Origin::Param);
         }
         f.body.visit_with(self);
@@ -789,8 +919,10 @@ impl Visit for Collector<'_, '_> {
     }
 
     fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
+        let name = self.fn_name.take();
         self.scopes.push(self.cx.range(arrow.span));
-        for param in &arrow.params {
+        for (index, param) in arrow.params.iter().enumerate() {
+            self.incoming = self.param_objects(name.as_ref(), index, param);
             self.visit_pattern(param, Origin::Param);
         }
         match &*arrow.body {
@@ -873,8 +1005,24 @@ impl Collector<'_, '_> {
             },
             None => Origin::Other("in a loop head"),
         };
+        self.incoming = match &d.init {
+            Some(init)
+                if object_pattern(&d.name).is_some()
+                    && matches!(init.unwrap_parens(), Expr::Ident(_) | Expr::Object(_)) =>
+            {
+                self.flow().objects_of_expr(init)
+            }
+            _ => Vec::new(),
+        };
         self.visit_pattern(&d.name, origin);
+        // `var pa = function ({ memory: { i: b } }) {…}`: calls of `pa` reach its parameters.
+        if let (Pat::Ident(name), Some(init)) = (&d.name, &d.init)
+            && matches!(init.unwrap_parens(), Expr::Fn(_) | Expr::Arrow(_))
+        {
+            self.fn_name = Some(name.id.to_id());
+        }
         d.init.visit_with(self);
+        self.fn_name = None;
     }
 }
 
@@ -1069,6 +1217,15 @@ impl Uses<'_, '_> {
             return;
         }
         update.visit_children_with(self);
+    }
+}
+
+/// The object pattern `pat` is, or starts with a default value for.
+fn object_pattern(pat: &Pat) -> Option<&ObjectPat> {
+    match pat {
+        Pat::Object(object) => Some(object),
+        Pat::Assign(assign) => object_pattern(&assign.left),
+        _ => None,
     }
 }
 
