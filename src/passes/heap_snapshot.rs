@@ -25,7 +25,10 @@
 //! "if the memory's buffer changed, refresh; return the view") or `(growMemViews(), HEAP8)`
 //! (4.0.9+). Such a read is current when it runs, so `GROWABLE_HEAP_I8()[p]` is fine, but
 //! `{ HEAP8: GROWABLE_HEAP_I8() }` still calls the helper once, when the object is built, and
-//! keeps that view: it is flagged like a plain `{ HEAP8 }`.
+//! keeps that view: it is flagged like a plain `{ HEAP8 }`. In such glue a getter that returns a
+//! bare view (`get HEAP8() { return HEAP8; }`, written by hand after linking) is flagged too:
+//! this thread may not have refreshed `HEAP8` since another thread grew memory, so the fix reads
+//! it through the helper (`return GROWABLE_HEAP_I8()`), as growsafe's own getters there do.
 //!
 //! Not flagged, with a note: views built over a resizable buffer. With
 //! `-sGROWABLE_ARRAYBUFFERS` (4.0.12–6.0.1, `var b = wasmMemory.toResizableBuffer();`) or
@@ -192,6 +195,10 @@ impl Visit for Snapshots<'_, '_> {
             let PropOrSpread::Prop(prop) = prop else {
                 continue;
             };
+            if let Some(finding) = self.unprotected_getter(prop) {
+                self.out.findings.push(finding);
+                continue;
+            }
             if self.is_fixed_shape(prop) {
                 already_fixed += 1;
                 continue;
@@ -289,6 +296,45 @@ impl Snapshots<'_, '_> {
                 .protected_read(snap.view, text, ctxt, self.cx.style.compact)
         })
         .unwrap_or_else(|| text.to_owned())
+    }
+
+    /// A getter that returns a bare view in pthreads glue, which reads every view through
+    /// Emscripten's helpers (`get HEAP8() { return HEAP8; }` beside `GROWABLE_HEAP_I8()`):
+    /// another thread may have grown memory since this thread last refreshed its views, so the
+    /// getter can hand out a view that ends short of the new memory. Fixed by reading through
+    /// the helper, as `heap-snapshot`'s own getters there do.
+    fn unprotected_getter(&self, prop: &Prop) -> Option<Finding> {
+        let Prop::Getter(getter) = prop else {
+            return None;
+        };
+        let body = getter.function.body.as_ref()?;
+        let [Stmt::Return(ret)] = body.stmts.as_slice() else {
+            return None;
+        };
+        let arg = ret.arg.as_deref()?;
+        let Expr::Ident(ident) = unparen(arg) else {
+            return None;
+        };
+        let view = self.cx.glue_view(ident)?;
+        let text = self.cx.slice(ident.span);
+        let read = self
+            .cx
+            .views()
+            .protected_read(view, text, ident.ctxt, self.cx.style.compact)?;
+        let key = key_text(self.cx, &getter.key);
+        let fix = Fix::safe(
+            format!("Read `{view}` through `{read}`"),
+            vec![Edit::replace(self.cx.range(ident.span), read.clone())],
+        );
+        Some(Finding::fixable(
+            PassId::HeapSnapshot,
+            self.cx.range(prop.span()),
+            format!(
+                "getter `{key}` returns `{text}` without refreshing it; in pthreads glue another \
+                 thread may have grown memory, so read it through `{read}` like the rest of the glue"
+            ),
+            fix,
+        ))
     }
 
     /// Whether `prop` already reads a view at access time: a getter returning it, an accessor
