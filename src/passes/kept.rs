@@ -17,8 +17,10 @@
 //! take no callback (`str.charCodeAt(i)`, `out.push(x)`, by name), `Math.*`, `Atomics.*`,
 //! `String.*`, `Number.*`, `BigInt.*`, the global conversions `BigInt(…)`, `Number(…)`,
 //! `String(…)`, `Boolean(…)`, Emscripten's refresh helpers (`GROWABLE_HEAP_U8()`,
-//! `growMemViews()`, also Closure-renamed ones: see `Context::views`), and anything inside a
-//! `throw` statement (the function leaves through the exception).
+//! `growMemViews()`, also Closure-renamed ones: see `Context::views`), calls of a function
+//! declaration of the file whose own body calls nothing and that is never reassigned (Closure's
+//! inlined `function P(a){return 16384===(a&61440)}`), and anything inside a `throw` statement
+//! (the function leaves through the exception).
 //!
 //! The glue's views are `Context::glue_view`'s: also views inside `MODULARIZE` factories and
 //! Closure-renamed ones, found through the refresh function that assigns them.
@@ -39,10 +41,10 @@ use swc_atoms::Atom;
 use swc_common::Spanned;
 use swc_ecma_ast::{
     ArrowExpr, AssignExpr, AssignOp, AssignTarget, AwaitExpr, BinExpr, BinaryOp, CallExpr, Callee,
-    CatchClause, Class, ClassProp, Constructor, DoWhileStmt, Expr, ForInStmt, ForOfStmt, ForStmt,
-    Function, Id, Ident, MemberExpr, MemberProp, NewExpr, OptCall, ParamOrTsParamProp, Pat, Prop,
-    PropName, SimpleAssignTarget, Stmt, ThrowStmt, TsParamPropParam, UpdateExpr, VarDeclarator,
-    WhileStmt, YieldExpr,
+    CatchClause, Class, ClassProp, Constructor, DoWhileStmt, Expr, FnDecl, ForInStmt, ForOfStmt,
+    ForStmt, Function, Id, Ident, MemberExpr, MemberProp, NewExpr, OptCall, ParamOrTsParamProp,
+    Pat, Prop, PropName, SimpleAssignTarget, Stmt, TaggedTpl, ThrowStmt, TsParamPropParam,
+    UpdateExpr, VarDeclarator, WhileStmt, YieldExpr,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -101,6 +103,7 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
             parent: None,
             refresh: false,
             grows: false,
+            calls: false,
         }],
         stack: vec![0],
         throwing: vec![false],
@@ -116,6 +119,8 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
         guarded_paths: HashSet::new(),
         classes: Vec::new(),
         compared: HashSet::new(),
+        fn_decls: Vec::new(),
+        assigned: HashSet::new(),
     };
     cx.parsed.program.visit_with(&mut walker);
     walker.finish()
@@ -128,6 +133,8 @@ struct FnInfo {
     refresh: bool,
     /// Calls `X.grow(…)`.
     grows: bool,
+    /// Has any call, `new`, `await`, `yield` or tagged template in its own body.
+    calls: bool,
 }
 
 /// A call, `new`, `await` or `yield` that may let memory grow.
@@ -138,6 +145,8 @@ struct Point {
     label: String,
     /// The object whose method is called, when it is a plain identifier.
     receiver: Option<Id>,
+    /// The function called, when it is a plain identifier (`P(…)`).
+    callee: Option<Id>,
 }
 
 /// A store to a variable (declarator or plain assignment).
@@ -193,6 +202,10 @@ struct Walker<'a, 'cx> {
     classes: Vec<TextRange>,
     /// Reads that are operands of an equality comparison: `(variable, offset)`.
     compared: HashSet<(Id, u32)>,
+    /// Function declarations and their index in `fns`.
+    fn_decls: Vec<(Id, usize)>,
+    /// Variables assigned with `=` somewhere (a function declaration so replaced is unknown).
+    assigned: HashSet<Id>,
 }
 
 impl Walker<'_, '_> {
@@ -209,6 +222,7 @@ impl Walker<'_, '_> {
             parent: Some(parent),
             refresh: false,
             grows: false,
+            calls: false,
         });
         let id = self.fns.len() - 1;
         self.stack.push(id);
@@ -362,7 +376,17 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// Notes that the current function's own body calls something.
+    fn calls(&mut self) {
+        let func = self.current();
+        self.fns[func].calls = true;
+    }
+
     fn point(&mut self, end: u32, label: String, receiver: Option<Id>) {
+        self.point_calling(end, label, receiver, None);
+    }
+
+    fn point_calling(&mut self, end: u32, label: String, receiver: Option<Id>, callee: Option<Id>) {
         // `throw new N(28)`: the function leaves through the exception, so nothing after it in
         // the function runs once the operand did (Closure renames `FS.ErrnoError`).
         if self.throwing.last().copied().unwrap_or(false) {
@@ -374,6 +398,7 @@ impl Walker<'_, '_> {
             end,
             label,
             receiver,
+            callee,
         });
     }
 
@@ -408,6 +433,22 @@ impl Walker<'_, '_> {
 }
 
 impl Visit for Walker<'_, '_> {
+    fn visit_fn_decl(&mut self, f: &FnDecl) {
+        // `visit_function` enters it next, at this index.
+        self.fn_decls.push((f.ident.to_id(), self.fns.len()));
+        f.visit_children_with(self);
+    }
+
+    fn visit_tagged_tpl(&mut self, t: &TaggedTpl) {
+        t.visit_children_with(self);
+        self.calls();
+        let label = format!(
+            "the tagged template `{}…`",
+            short(self.cx.slice(t.tag.span()))
+        );
+        self.point(self.cx.range(t.span).end, label, None);
+    }
+
     fn visit_function(&mut self, f: &Function) {
         self.enter();
         for param in &f.params {
@@ -476,6 +517,7 @@ impl Visit for Walker<'_, '_> {
         let range = self.cx.range(a.span);
         match &a.left {
             AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) => {
+                self.assigned.insert(binding.id.to_id());
                 if a.op != AssignOp::Assign {
                     self.visit_expr(&Expr::Ident(binding.id.clone()));
                     self.def(&binding.id, range, None);
@@ -621,6 +663,7 @@ impl Visit for Walker<'_, '_> {
 
     fn visit_call_expr(&mut self, call: &CallExpr) {
         call.visit_children_with(self);
+        self.calls();
         let Callee::Expr(callee) = &call.callee else {
             return;
         };
@@ -641,12 +684,17 @@ impl Visit for Walker<'_, '_> {
             },
             _ => None,
         };
+        let called = match callee {
+            Expr::Ident(ident) => Some(ident.to_id()),
+            _ => None,
+        };
         let label = format!("`{}(…)`", short(self.cx.slice(callee.span())));
-        self.point(self.cx.range(call.span).end, label, receiver);
+        self.point_calling(self.cx.range(call.span).end, label, receiver, called);
     }
 
     fn visit_opt_call(&mut self, call: &OptCall) {
         call.visit_children_with(self);
+        self.calls();
         let callee = unwrap(&call.callee);
         if !self.may_grow(callee) {
             return;
@@ -657,6 +705,7 @@ impl Visit for Walker<'_, '_> {
 
     fn visit_new_expr(&mut self, new: &NewExpr) {
         new.visit_children_with(self);
+        self.calls();
         if let Expr::Ident(callee) = &*new.callee
             && (is_typed_array(&callee.sym)
                 || matches!(
@@ -677,11 +726,13 @@ impl Visit for Walker<'_, '_> {
 
     fn visit_await_expr(&mut self, a: &AwaitExpr) {
         a.visit_children_with(self);
+        self.calls();
         self.point(self.cx.range(a.span).end, "`await`".to_owned(), None);
     }
 
     fn visit_yield_expr(&mut self, y: &YieldExpr) {
         y.visit_children_with(self);
+        self.calls();
         self.point(self.cx.range(y.span).end, "`yield`".to_owned(), None);
     }
 
@@ -763,7 +814,19 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn finish(self) -> Vec<Kept> {
+    fn finish(mut self) -> Vec<Kept> {
+        // A call of a function declaration whose body calls nothing (Closure's inlined
+        // `function P(a){return 16384===(a&61440)}`, `FS.isDir`) cannot run wasm code.
+        let leaves: HashSet<Id> = self
+            .fn_decls
+            .iter()
+            .filter(|(id, func)| !self.fns[*func].calls && !self.assigned.contains(id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !leaves.is_empty() {
+            self.points
+                .retain(|p| !p.callee.as_ref().is_some_and(|c| leaves.contains(c)));
+        }
         let mut out = Vec::new();
         let refresh = |func: usize| self.fns[func].refresh;
         for store in &self.props {
