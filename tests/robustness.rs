@@ -283,6 +283,26 @@ fn empty_file_is_clean() {
     let stdin = dir.run(&["fix", "-"]);
     stdin.expect(0);
     assert_eq!(stdin.stdout, "");
+    // `/dev/null` reads as an empty file, and stays a device.
+    dir.run(&["check", "/dev/null"]).expect(0);
+    dir.run(&["fix", "/dev/null"]).expect(0);
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+/// An endless input stops at 1 GiB (taking as much memory) instead of exhausting memory.
+#[test]
+fn endless_input_is_refused() {
+    let dir = Dir::new();
+    for command in ["check", "fix"] {
+        dir.run(&[command, "/dev/zero"])
+            .expect(2)
+            .says("growsafe: error: `/dev/zero` is larger than 1 GiB; growsafe refuses such input");
+    }
 }
 
 /// A 50 MB file is fixed correctly, once. (About a minute and a half in a debug build: the fix
