@@ -598,8 +598,8 @@ fn write_atomic(
     Ok(())
 }
 
-/// Whether this process may open `path` (a regular file) for writing. Opening without
-/// truncating changes nothing; it is how permissions, ACLs and read-only mounts are asked.
+/// Whether this process may open `path` (a regular file) for writing: its permission bits and
+/// ACLs for this user. Opening without truncating changes nothing.
 fn writable(path: &Path) -> bool {
     !matches!(
         std::fs::OpenOptions::new().write(true).open(path),
