@@ -408,6 +408,19 @@ struct Outcome {
 /// Reports what `fix` did to one file and writes the result (or prints the diff).
 fn finish_fix(args: &FixArgs, input: &Input, text: &str, out: &FixOutput) -> Result<Outcome> {
     let unmet = unmet_requirements(args, out);
+    // Files are written before anything is reported, so a file that could not be written is
+    // not reported as fixed.
+    if unmet.is_empty() && !args.check && !args.diff {
+        match (&args.output, &input.path) {
+            (Some(output), _) => {
+                write_atomic(output, out.text.as_bytes(), input.path.as_deref(), None)?;
+            }
+            (None, Some(path)) if out.changed => {
+                write_atomic(path, out.text.as_bytes(), Some(path), Some(text.as_bytes()))?;
+            }
+            _ => {}
+        }
+    }
     if !args.quiet {
         if let Some(library) = &out.library {
             print_library_notes(&input.name, library);
@@ -431,18 +444,11 @@ fn finish_fix(args: &FixArgs, input: &Input, text: &str, out: &FixOutput) -> Res
         if out.changed {
             report::print_diff(&input.name, text, &out.text)?;
         }
-    } else if !args.check {
-        match (&args.output, &input.path) {
-            (Some(output), _) => write_atomic(output, out.text.as_bytes(), input.path.as_deref())?,
-            (None, None) => io::stdout()
-                .lock()
-                .write_all(out.text.as_bytes())
-                .context("cannot write standard output")?,
-            (None, Some(path)) if out.changed => {
-                write_atomic(path, out.text.as_bytes(), Some(path))?
-            }
-            (None, Some(_)) => {}
-        }
+    } else if !args.check && args.output.is_none() && input.path.is_none() {
+        io::stdout()
+            .lock()
+            .write_all(out.text.as_bytes())
+            .context("cannot write standard output")?;
     }
     Ok(Outcome {
         changed: out.changed,
@@ -469,19 +475,82 @@ fn unmet_requirements(args: &FixArgs, out: &FixOutput) -> Vec<PassId> {
         .collect()
 }
 
-/// Replaces `path` with `bytes` atomically: a temporary file in the same directory, synced,
-/// given the original's permissions, then renamed over it. A symlink's target is replaced.
-fn write_atomic(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()> {
-    let target = match std::fs::canonicalize(path) {
-        Ok(real) => real,
-        Err(_) => path.to_path_buf(),
+/// Writes `bytes` to `path` the way `fix` promises (see "Writing files" in the README).
+///
+/// A regular file is replaced atomically: a temporary `.growsafe-*.tmp` file in the same
+/// directory is written, synced, given the original's owner and permissions, then renamed over
+/// it, and the directory is synced. A symlink's target is replaced; the link stays. On any
+/// failure the original is untouched and the temporary file is removed (a `SIGKILL` can leave
+/// one behind; it is hidden, so directory walks skip it).
+///
+/// `original` is what was read from `path` when fixing it in place: if the file no longer holds
+/// exactly that just before the rename, someone changed it meanwhile and nothing is written.
+/// A read-only file is never replaced, although the rename would be allowed. Something that is
+/// not a regular file (`-o /dev/stdout`, a FIFO) is written into directly, never replaced; in
+/// place, it is refused.
+fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    like: Option<&Path>,
+    original: Option<&[u8]>,
+) -> Result<()> {
+    let shown = path.display();
+    let target = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!("cannot write `{shown}`: it is a directory"),
+        Ok(meta) if !meta.is_file() => {
+            if original.is_some() {
+                bail!(
+                    "cannot fix `{shown}` in place: it is not a regular file (use `-o` or standard input)"
+                );
+            }
+            // A device or FIFO cannot be replaced atomically, and must not be replaced at all.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot open `{shown}`"))?;
+            file.write_all(bytes)
+                .with_context(|| format!("cannot write `{shown}`"))?;
+            return Ok(());
+        }
+        Ok(meta) => {
+            let why = if meta.permissions().readonly() {
+                "is read-only"
+            } else if !writable(path) {
+                "is not writable by this user"
+            } else {
+                ""
+            };
+            if !why.is_empty() {
+                bail!(
+                    "`{shown}` {why}; growsafe replaces only files it may write (make it writable, or write elsewhere with `-o`)"
+                );
+            }
+            std::fs::canonicalize(path).with_context(|| format!("cannot resolve `{shown}`"))?
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                bail!("cannot write `{shown}`: it is a symbolic link to a missing file");
+            }
+            if original.is_some() {
+                bail!("`{shown}` was removed while growsafe was fixing it; nothing written");
+            }
+            path.to_path_buf()
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot write `{shown}`")),
     };
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".growsafe-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".growsafe-").suffix(".tmp");
+    #[cfg(unix)]
+    if !target.exists() && like.is_none() {
+        // A new file gets the usual `0666 & !umask`, not the temporary file's 0600.
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
     tmp.write_all(bytes)
@@ -489,17 +558,51 @@ fn write_atomic(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("cannot sync `{}`", tmp.path().display()))?;
-    let permissions = like
+    let meta = like
         .and_then(|p| std::fs::metadata(p).ok())
-        .or_else(|| std::fs::metadata(&target).ok())
-        .map(|m| m.permissions());
-    if let Some(permissions) = permissions {
+        .or_else(|| std::fs::metadata(&target).ok());
+    if let Some(meta) = meta {
+        #[cfg(unix)]
+        {
+            // Keep the owner where allowed (root fixing someone's file); as anyone else, the
+            // group may still be kept. Failing is fine: the file is then the writer's own.
+            use std::os::unix::fs::MetadataExt as _;
+            if std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).is_err()
+            {
+                let _ = std::os::unix::fs::fchown(tmp.as_file(), None, Some(meta.gid()));
+            }
+        }
         tmp.as_file()
-            .set_permissions(permissions)
+            .set_permissions(meta.permissions())
             .with_context(|| format!("cannot set permissions on `{}`", tmp.path().display()))?;
+    }
+    if let Some(original) = original {
+        match std::fs::read(&target) {
+            Ok(now) if now == original => {}
+            Ok(_) => bail!(
+                "`{shown}` changed while growsafe was fixing it; left the new contents alone (run growsafe again)"
+            ),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                bail!("`{shown}` was removed while growsafe was fixing it; nothing written")
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot read `{shown}` again")),
+        }
     }
     tmp.persist(&target)
         .map_err(|e| e.error)
-        .with_context(|| format!("cannot replace `{}`", target.display()))?;
+        .with_context(|| format!("cannot replace `{shown}`"))?;
+    // Make the rename itself durable. Not every platform can open a directory; best effort.
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
     Ok(())
+}
+
+/// Whether this process may open `path` (a regular file) for writing: its permission bits and
+/// ACLs for this user. Opening without truncating changes nothing.
+fn writable(path: &Path) -> bool {
+    !matches!(
+        std::fs::OpenOptions::new().write(true).open(path),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied
+    )
 }

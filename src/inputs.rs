@@ -36,6 +36,10 @@ use crate::Lang;
 /// The extensions a directory walk or glob picks up.
 pub const EXTENSIONS: [&str; 7] = ["js", "mjs", "cjs", "ts", "mts", "cts", "tsx"];
 
+/// The largest input growsafe reads, in bytes: far beyond any real glue (parsing 50 MB takes
+/// about 2 GB of memory), and a bound on what an endless input (`/dev/zero`) costs.
+pub const MAX_INPUT: u64 = 1 << 30;
+
 /// One file to process: a path, or standard input under a display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
@@ -64,19 +68,33 @@ impl Input {
     /// # Errors
     /// The file cannot be read, or is not UTF-8.
     pub fn read(&self) -> Result<String> {
-        let bytes = match &self.path {
+        // One byte more than the limit tells a file at the limit from a larger one.
+        let mut bytes = Vec::new();
+        match &self.path {
             Some(path) => {
-                std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot read `{}`", path.display()))?;
+                let size = file.metadata().map_or(0, |m| m.len()).min(MAX_INPUT + 1);
+                bytes.reserve_exact(usize::try_from(size).unwrap_or(0));
+                file.take(MAX_INPUT + 1)
+                    .read_to_end(&mut bytes)
+                    .with_context(|| format!("cannot read `{}`", path.display()))?;
             }
             None => {
-                let mut bytes = Vec::new();
                 io::stdin()
                     .lock()
+                    .take(MAX_INPUT + 1)
                     .read_to_end(&mut bytes)
                     .context("cannot read standard input")?;
-                bytes
             }
-        };
+        }
+        if bytes.len() as u64 > MAX_INPUT {
+            bail!(
+                "`{}` is larger than {} GiB; growsafe refuses such input",
+                self.name,
+                MAX_INPUT >> 30
+            );
+        }
         String::from_utf8(bytes).map_err(|e| {
             anyhow!(
                 "`{}` is not UTF-8 text (invalid byte at offset {})",
