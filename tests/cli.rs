@@ -8,14 +8,15 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
-use std::os::unix::process::ExitStatusExt as _;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::os::unix::fs::{PermissionsExt as _, symlink};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
+
+#[path = "support/workdir.rs"]
+mod workdir;
+
+use workdir::Dir;
 
 /// `heap-snapshot`: an object literal copying two views (shorthand and `key: value`).
 const SNAPSHOT: &str = "var HEAP8, HEAP16;\nvar memory = { HEAP8, HEAP16: HEAP16 };\n";
@@ -46,96 +47,6 @@ const FIX_PASSES: [&str; 3] = ["heap-snapshot", "heap-destructure", "asyncify-sl
 /// `examples/glue.js`: all three hazards.
 fn glue() -> String {
     fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/glue.js")).unwrap()
-}
-
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// A temporary working directory for the binary.
-struct Dir(TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Dir(tempfile::tempdir().unwrap())
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).unwrap();
-        }
-        fs::write(&path, contents).unwrap();
-        path
-    }
-
-    fn read(&self, name: &str) -> String {
-        fs::read_to_string(self.path(name)).unwrap()
-    }
-
-    fn bytes(&self, name: &str) -> Vec<u8> {
-        fs::read(self.path(name)).unwrap()
-    }
-
-    fn inode(&self, name: &str) -> u64 {
-        fs::metadata(self.path(name)).unwrap().ino()
-    }
-
-    /// The names in the directory (or a subdirectory), sorted.
-    fn list(&self, sub: &str) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.path(sub))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        names
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_with_stdin(args, "")
-    }
-
-    /// Runs `growsafe ARGS` here; panics if the process died of a signal (a crash).
-    fn run_with_stdin(&self, args: &[&str], stdin: impl Into<Vec<u8>>) -> Run {
-        let output = Command::cargo_bin("growsafe")
-            .unwrap()
-            .current_dir(self.0.path())
-            .args(args)
-            .write_stdin(stdin)
-            .timeout(Duration::from_secs(120))
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8(output.stdout).unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_eq!(
-            output.status.signal(),
-            None,
-            "growsafe {args:?} was killed by a signal\nstderr:\n{stderr}"
-        );
-        let code = output.status.code().unwrap();
-        Run {
-            code,
-            stdout,
-            stderr,
-        }
-    }
-}
-
-#[track_caller]
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
 }
 
 /// `x = ((((…1…))));` with `depth` parentheses.
@@ -205,7 +116,7 @@ fn fix_rewrites_in_place_and_summarises_per_pass() {
     let dir = Dir::new();
     dir.write("snapshot.js", SNAPSHOT);
     let run = dir.run(&["fix", "snapshot.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(dir.read("snapshot.js"), SNAPSHOT_FIXED);
     assert_eq!(run.stdout, "");
     assert!(
@@ -223,7 +134,7 @@ fn fix_heap_destructure() {
     let dir = Dir::new();
     dir.write("destructure.js", DESTRUCTURE);
     let run = dir.run(&["fix", "destructure.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(dir.read("destructure.js"), DESTRUCTURE_FIXED);
     assert!(
         run.stderr
@@ -238,7 +149,7 @@ fn fix_glue_applies_all_three_passes() {
     let dir = Dir::new();
     dir.write("glue.js", glue());
     let run = dir.run(&["fix", "glue.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, "");
     insta::assert_snapshot!("fix_glue_stderr", run.stderr);
     let fixed = dir.read("glue.js");
@@ -261,7 +172,7 @@ fn fix_quiet_says_nothing() {
         let dir = Dir::new();
         dir.write("glue.js", glue());
         let run = dir.run(&["fix", flag, "glue.js"]);
-        assert_code(&run, 0);
+        run.expect(0);
         assert_eq!(run.stderr, "", "{flag}");
         assert_eq!(run.stdout, "", "{flag}");
         assert_ne!(dir.read("glue.js"), glue(), "{flag}");
@@ -274,7 +185,7 @@ fn fix_keeps_permissions_bom_and_trailing_newline() {
     let path = dir.write("bom.js", format!("{BOM}{SNAPSHOT}"));
     fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
     let run = dir.run(&["fix", "bom.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(dir.read("bom.js"), format!("{BOM}{SNAPSHOT_FIXED}"));
     assert_eq!(
         fs::metadata(&path).unwrap().permissions().mode() & 0o7777,
@@ -295,7 +206,7 @@ fn fix_keeps_a_missing_trailing_newline_and_crlf() {
     dir.write("no_newline.js", SNAPSHOT.trim_end());
     dir.write("crlf.js", SNAPSHOT.replace('\n', "\r\n"));
     let run = dir.run(&["fix", "-q", "no_newline.js", "crlf.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(dir.read("no_newline.js"), SNAPSHOT_FIXED.trim_end());
     assert_eq!(dir.read("crlf.js"), SNAPSHOT_FIXED.replace('\n', "\r\n"));
 }
@@ -307,12 +218,13 @@ fn fix_is_idempotent() {
     dir.write("bom.js", format!("{BOM}{SNAPSHOT}"));
     dir.write("destructure.js", DESTRUCTURE);
     let files = ["glue.js", "bom.js", "destructure.js"];
-    assert_code(&dir.run(&["fix", "-q", files[0], files[1], files[2]]), 0);
+    dir.run(&["fix", "-q", files[0], files[1], files[2]])
+        .expect(0);
     let once: Vec<Vec<u8>> = files.iter().map(|f| dir.bytes(f)).collect();
     let inodes: Vec<u64> = files.iter().map(|f| dir.inode(f)).collect();
 
     let run = dir.run(&["fix", files[0], files[1], files[2]]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert!(!run.stderr.contains(" fixed "), "stderr:\n{}", run.stderr);
     for (i, file) in files.iter().enumerate() {
         assert_eq!(dir.bytes(file), once[i], "{file} changed on the second run");
@@ -323,10 +235,8 @@ fn fix_is_idempotent() {
             "{file} was replaced on the second run"
         );
     }
-    assert_code(
-        &dir.run(&["fix", "--check", files[0], files[1], files[2]]),
-        0,
-    );
+    dir.run(&["fix", "--check", files[0], files[1], files[2]])
+        .expect(0);
 }
 
 #[test]
@@ -335,7 +245,7 @@ fn fix_leaves_a_clean_file_alone() {
     dir.write("clean.js", CLEAN);
     let inode = dir.inode("clean.js");
     let run = dir.run(&["fix", "clean.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stderr, "");
     assert_eq!(dir.read("clean.js"), CLEAN);
     assert_eq!(dir.inode("clean.js"), inode);
@@ -348,7 +258,7 @@ fn fix_leaves_a_clean_file_alone() {
 fn fix_stdin_to_stdout() {
     let dir = Dir::new();
     let run = dir.run_with_stdin(&["fix", "-"], SNAPSHOT);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, SNAPSHOT_FIXED);
     assert!(
         run.stderr
@@ -360,12 +270,12 @@ fn fix_stdin_to_stdout() {
 
     // Nothing to change: the input comes back as it was.
     let run = dir.run_with_stdin(&["fix", "-"], CLEAN);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, CLEAN);
 
     // A BOM on stdin is kept too.
     let run = dir.run_with_stdin(&["fix", "-q", "-"], format!("{BOM}{SNAPSHOT}"));
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, format!("{BOM}{SNAPSHOT_FIXED}"));
 }
 
@@ -374,7 +284,7 @@ fn fix_stdin_filename_picks_the_language_and_the_name() {
     let dir = Dir::new();
     let ts = "let HEAP8: Int8Array;\nvar m = { HEAP8 };\n";
     let run = dir.run_with_stdin(&["fix", "--stdin-filename", "glue.ts", "-"], ts);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(
         run.stdout,
         "let HEAP8: Int8Array;\nvar m = { get HEAP8() { return HEAP8; } };\n"
@@ -387,7 +297,7 @@ fn fix_stdin_filename_picks_the_language_and_the_name() {
 
     // As JavaScript (the default `stdin.js`) the type annotation is a syntax error.
     let run = dir.run_with_stdin(&["fix", "-"], ts);
-    assert_code(&run, 2);
+    run.expect(2);
     assert_eq!(run.stdout, "");
     assert!(
         run.stderr.contains("stdin.js:1:"),
@@ -399,7 +309,7 @@ fn fix_stdin_filename_picks_the_language_and_the_name() {
 #[test]
 fn fix_stdin_may_be_given_once() {
     let run = Dir::new().run_with_stdin(&["fix", "-", "-"], SNAPSHOT);
-    assert_code(&run, 2);
+    run.expect(2);
     assert_eq!(run.stdout, "");
 }
 
@@ -408,14 +318,14 @@ fn fix_output_writes_elsewhere() {
     let dir = Dir::new();
     dir.write("in.js", SNAPSHOT);
     let run = dir.run(&["fix", "in.js", "-o", "out.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, "");
     assert_eq!(dir.read("in.js"), SNAPSHOT);
     assert_eq!(dir.read("out.js"), SNAPSHOT_FIXED);
 
     // Also from standard input, and with the long flag.
     let run = dir.run_with_stdin(&["fix", "-q", "--output", "out2.js", "-"], DESTRUCTURE);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, "");
     assert_eq!(dir.read("out2.js"), DESTRUCTURE_FIXED);
 }
@@ -426,7 +336,7 @@ fn fix_output_takes_one_input() {
     dir.write("a.js", SNAPSHOT);
     dir.write("b.js", DESTRUCTURE);
     let run = dir.run(&["fix", "-o", "out.js", "a.js", "b.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert!(
         run.stderr.contains("-o/--output"),
         "stderr:\n{}",
@@ -442,7 +352,7 @@ fn fix_output_is_not_written_when_the_input_does_not_parse() {
     let dir = Dir::new();
     dir.write("bad.js", BAD);
     let run = dir.run(&["fix", "bad.js", "-o", "out.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert!(!dir.path("out.js").exists());
 }
 
@@ -455,7 +365,7 @@ fn fix_check_writes_nothing_and_exits_1_on_pending_changes() {
     dir.write("snapshot.js", SNAPSHOT);
     let inode = dir.inode("snapshot.js");
     let run = dir.run(&["fix", "--check", "snapshot.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     assert_eq!(run.stdout, "");
     assert!(
         run.stderr
@@ -468,7 +378,7 @@ fn fix_check_writes_nothing_and_exits_1_on_pending_changes() {
 
     // From standard input nothing is echoed either.
     let run = dir.run_with_stdin(&["fix", "--check", "-"], SNAPSHOT);
-    assert_code(&run, 1);
+    run.expect(1);
     assert_eq!(run.stdout, "");
 }
 
@@ -478,7 +388,7 @@ fn fix_check_exits_0_on_a_fixed_file() {
     dir.write("fixed.js", SNAPSHOT_FIXED);
     dir.write("clean.js", CLEAN);
     let run = dir.run(&["fix", "--check", "fixed.js", "clean.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, "");
     assert_eq!(dir.read("fixed.js"), SNAPSHOT_FIXED);
 }
@@ -488,7 +398,7 @@ fn fix_check_conflicts_with_diff() {
     let dir = Dir::new();
     dir.write("snapshot.js", SNAPSHOT);
     let run = dir.run(&["fix", "--check", "--diff", "snapshot.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert_eq!(dir.read("snapshot.js"), SNAPSHOT);
 }
 
@@ -499,7 +409,7 @@ fn fix_diff_prints_a_unified_diff_and_writes_nothing() {
     dir.write("destructure.js", DESTRUCTURE);
     dir.write("clean.js", CLEAN);
     let run = dir.run(&["fix", "--diff", "snapshot.js", "clean.js", "destructure.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     insta::assert_snapshot!("fix_diff", run.stdout);
     assert!(
         run.stderr
@@ -518,7 +428,7 @@ fn fix_diff_is_empty_when_nothing_changes() {
     dir.write("fixed.js", SNAPSHOT_FIXED);
     dir.write("clean.js", CLEAN);
     let run = dir.run(&["fix", "--diff", "fixed.js", "clean.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, "");
 }
 
@@ -530,7 +440,7 @@ fn fix_require_fails_without_asyncify() {
     let dir = Dir::new();
     dir.write("snapshot.js", SNAPSHOT);
     let run = dir.run(&["fix", "--require", "asyncify-sleep-alloc", "snapshot.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     assert!(
         run.stderr
             .contains("snapshot.js: required pass `asyncify-sleep-alloc`"),
@@ -541,7 +451,7 @@ fn fix_require_fails_without_asyncify() {
     // `--quiet` silences the summary, not the reason for the failure.
     dir.write("clean.js", CLEAN);
     let run = dir.run(&["fix", "-q", "--require", "asyncify-sleep-alloc", "clean.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     assert!(
         run.stderr.contains("asyncify-sleep-alloc"),
         "stderr:\n{}",
@@ -554,7 +464,7 @@ fn fix_require_passes_on_glue_and_on_its_fixed_output() {
     let dir = Dir::new();
     dir.write("glue.js", glue());
     let run = dir.run(&["fix", "--require", "asyncify-sleep-alloc", "glue.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert!(!run.stderr.contains("required"), "stderr:\n{}", run.stderr);
     let fixed = dir.read("glue.js");
     assert_ne!(fixed, glue());
@@ -566,7 +476,7 @@ fn fix_require_passes_on_glue_and_on_its_fixed_output() {
         "asyncify-sleep-alloc,heap-snapshot",
         "glue.js",
     ]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert!(!run.stderr.contains("required"), "stderr:\n{}", run.stderr);
     assert_eq!(dir.read("glue.js"), fixed);
 }
@@ -578,23 +488,22 @@ fn fix_require_every_pass_is_idempotent() {
     dir.write("glue.js", glue());
     dir.write("destructure.js", DESTRUCTURE);
     let require = "heap-snapshot,heap-destructure,asyncify-sleep-alloc";
-    assert_code(&dir.run(&["fix", "-q", "--require", require, "glue.js"]), 0);
-    assert_code(
-        &dir.run(&[
-            "fix",
-            "-q",
-            "--require",
-            "heap-destructure",
-            "destructure.js",
-        ]),
-        0,
-    );
+    dir.run(&["fix", "-q", "--require", require, "glue.js"])
+        .expect(0);
+    dir.run(&[
+        "fix",
+        "-q",
+        "--require",
+        "heap-destructure",
+        "destructure.js",
+    ])
+    .expect(0);
     // The same patch step run again on its own output.
     let run = dir.run(&["fix", "--require", require, "glue.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert!(!run.stderr.contains("required"), "stderr:\n{}", run.stderr);
     let run = dir.run(&["fix", "--require", "heap-destructure", "destructure.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(dir.read("destructure.js"), DESTRUCTURE_FIXED);
 }
 
@@ -603,7 +512,7 @@ fn fix_require_unknown_pass_is_a_usage_error() {
     let dir = Dir::new();
     dir.write("glue.js", glue());
     let run = dir.run(&["fix", "--require", "nope", "glue.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert!(run.stderr.contains("--require"), "stderr:\n{}", run.stderr);
     assert!(
         run.stderr.contains("unknown pass `nope`"),
@@ -618,7 +527,7 @@ fn fix_require_rejects_a_lint_only_pass() {
     let dir = Dir::new();
     dir.write("glue.js", glue());
     let run = dir.run(&["fix", "--require", "stored-heap-view", "glue.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert!(run.stderr.contains("lint-only"), "stderr:\n{}", run.stderr);
     assert_eq!(dir.read("glue.js"), glue());
 }
@@ -641,7 +550,7 @@ fn lint_findings_fail_check_and_fix_warns_without_changing_anything() {
     let dir = Dir::new();
     dir.write("kept.js", KEPT);
     let run = dir.run(&["check", "--format", "concise", "kept.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     assert!(
         run.stdout.starts_with(
             "kept.js:3:7: stored-heap-view: `heap` keeps `HEAPU8` across `_malloc(…)`"
@@ -661,7 +570,7 @@ fn lint_findings_fail_check_and_fix_warns_without_changing_anything() {
     );
 
     let run = dir.run(&["fix", "kept.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert!(
         run.stderr
             .contains("kept.js:3:7: warning: stored-heap-view: "),
@@ -669,11 +578,9 @@ fn lint_findings_fail_check_and_fix_warns_without_changing_anything() {
         run.stderr
     );
     assert_eq!(dir.read("kept.js"), KEPT);
-    assert_code(&dir.run(&["fix", "--check", "kept.js"]), 0);
-    assert_code(
-        &dir.run(&["check", "--ignore", "stored-heap-view", "kept.js"]),
-        0,
-    );
+    dir.run(&["fix", "--check", "kept.js"]).expect(0);
+    dir.run(&["check", "--ignore", "stored-heap-view", "kept.js"])
+        .expect(0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -683,7 +590,7 @@ fn lint_findings_fail_check_and_fix_warns_without_changing_anything() {
 fn fix_heap_style_getter_is_the_default() {
     let dir = Dir::new();
     let run = dir.run_with_stdin(&["fix", "-q", "--heap-style", "getter", "-"], SNAPSHOT);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, SNAPSHOT_FIXED);
     node_check(&run.stdout);
     node_run(
@@ -697,7 +604,7 @@ fn fix_heap_style_getter_is_the_default() {
 fn fix_heap_style_accessor() {
     let dir = Dir::new();
     let run = dir.run_with_stdin(&["fix", "-q", "--heap-style", "accessor", "-"], SNAPSHOT);
-    assert_code(&run, 0);
+    run.expect(0);
     insta::assert_snapshot!("heap_style_accessor", run.stdout);
     node_check(&run.stdout);
     node_run(
@@ -713,7 +620,7 @@ fn fix_heap_style_accessor() {
 fn fix_heap_style_proxy() {
     let dir = Dir::new();
     let run = dir.run_with_stdin(&["fix", "-q", "--heap-style", "proxy", "-"], SNAPSHOT);
-    assert_code(&run, 0);
+    run.expect(0);
     insta::assert_snapshot!("heap_style_proxy", run.stdout);
     node_check(&run.stdout);
     node_run(
@@ -731,7 +638,7 @@ fn fix_heap_style_rejects_unknown_styles() {
     let dir = Dir::new();
     dir.write("snapshot.js", SNAPSHOT);
     let run = dir.run(&["fix", "--heap-style", "weak", "snapshot.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert_eq!(dir.read("snapshot.js"), SNAPSHOT);
 }
 
@@ -763,7 +670,7 @@ fn select_limits_the_passes() {
         "heap-snapshot",
         "glue.js",
     ]);
-    assert_code(&check, 1);
+    check.expect(1);
     assert_eq!(passes_in(&check.stdout), set(&["heap-snapshot"]));
     let check = dir.run(&[
         "check",
@@ -779,7 +686,7 @@ fn select_limits_the_passes() {
     );
 
     let run = dir.run(&["fix", "--select", "heap-snapshot", "glue.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert!(
         run.stderr.contains("heap-snapshot"),
         "stderr:\n{}",
@@ -805,7 +712,7 @@ fn select_limits_the_passes() {
 
     // What is left is exactly what the other passes find.
     let check = dir.run(&["check", "--format", "concise", "glue.js"]);
-    assert_code(&check, 1);
+    check.expect(1);
     assert_eq!(
         passes_in(&check.stdout),
         set(&["heap-destructure", "asyncify-sleep-alloc"])
@@ -824,14 +731,14 @@ fn ignore_skips_a_pass() {
         "heap-snapshot",
         "glue.js",
     ]);
-    assert_code(&check, 1);
+    check.expect(1);
     assert_eq!(
         passes_in(&check.stdout),
         set(&["heap-destructure", "asyncify-sleep-alloc"])
     );
 
     let run = dir.run(&["fix", "--ignore", "heap-snapshot", "glue.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert!(
         !run.stderr.contains("heap-snapshot"),
         "stderr:\n{}",
@@ -851,10 +758,8 @@ fn ignore_skips_a_pass() {
     let check = dir.run(&["check", "--format", "concise", "glue.js"]);
     assert_eq!(passes_in(&check.stdout), set(&["heap-snapshot"]));
     // A file with only ignored hazards is clean.
-    assert_code(
-        &dir.run(&["check", "--ignore", "heap-snapshot", "glue.js"]),
-        0,
-    );
+    dir.run(&["check", "--ignore", "heap-snapshot", "glue.js"])
+        .expect(0);
 }
 
 #[test]
@@ -864,7 +769,7 @@ fn select_and_ignore_reject_unknown_passes() {
     for flag in ["--select", "--ignore"] {
         for command in ["fix", "check"] {
             let run = dir.run(&[command, flag, "heap-snapshot,nope", "glue.js"]);
-            assert_code(&run, 2);
+            run.expect(2);
             assert!(
                 run.stderr.contains("unknown pass `nope`"),
                 "stderr:\n{}",
@@ -884,7 +789,7 @@ fn check_prints_findings() {
     dir.write("glue.js", glue());
     dir.write("destructure.js", DESTRUCTURE);
     let run = dir.run(&["check", "--format", "concise", "glue.js", "destructure.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     insta::assert_snapshot!("check_concise", run.stdout);
     for line in run.stdout.lines().filter(|l| !l.starts_with("Found ")) {
         let mut parts = line.splitn(5, ':');
@@ -904,14 +809,14 @@ fn check_clean_files_exit_0() {
     dir.write("clean.js", CLEAN);
     dir.write("fixed.js", SNAPSHOT_FIXED);
     let run = dir.run(&["check", "--format", "concise", "clean.js", "fixed.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, "");
 }
 
 #[test]
 fn check_reads_stdin() {
     let run = Dir::new().run_with_stdin(&["check", "--format", "concise", "-"], SNAPSHOT);
-    assert_code(&run, 1);
+    run.expect(1);
     assert!(
         run.stdout.starts_with("stdin.js:2:16: heap-snapshot: "),
         "stdout:\n{}",
@@ -926,7 +831,7 @@ fn check_positions_do_not_count_the_bom() {
     dir.write("bom.js", format!("{BOM}{SNAPSHOT}"));
     let plain = dir.run(&["check", "--format", "concise", "plain.js"]);
     let bom = dir.run(&["check", "--format", "concise", "bom.js"]);
-    assert_code(&bom, 1);
+    bom.expect(1);
     assert_eq!(bom.stdout.replace("bom.js", "plain.js"), plain.stdout);
     assert!(
         bom.stdout.starts_with("bom.js:2:16: heap-snapshot: "),
@@ -945,7 +850,7 @@ fn check_json() {
     dir.write("glue.js", glue());
     dir.write("destructure.js", DESTRUCTURE);
     let run = dir.run(&["check", "--format", "json", "glue.js", "destructure.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["version"], 1);
     assert!(report["remarks"].is_array());
@@ -1004,7 +909,7 @@ fn check_json() {
     // A small report in full.
     dir.write("snapshot.js", SNAPSHOT);
     let run = dir.run(&["check", "--format", "json", "snapshot.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     insta::assert_snapshot!("check_json_snapshot", run.stdout);
 }
 
@@ -1012,9 +917,9 @@ fn check_json() {
 fn check_json_on_a_fixed_file() {
     let dir = Dir::new();
     dir.write("glue.js", glue());
-    assert_code(&dir.run(&["fix", "-q", "glue.js"]), 0);
+    dir.run(&["fix", "-q", "glue.js"]).expect(0);
     let run = dir.run(&["check", "--format", "json", "glue.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["version"], 1);
     assert_eq!(report["findings"], Value::Array(Vec::new()));
@@ -1036,7 +941,7 @@ fn parse_error_names_the_place_and_leaves_the_file() {
     dir.write("bad3.js", format!("// a comment\n\n{BAD}"));
     dir.write("good.js", SNAPSHOT);
     let run = dir.run(&["fix", "bad.js", "good.js", "bad3.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert!(
         run.stderr.contains("bad.js:1:19: syntax error"),
         "stderr:\n{}",
@@ -1063,7 +968,7 @@ fn parse_error_in_check_still_reports_the_other_files() {
     dir.write("bad.js", BAD);
     dir.write("good.js", SNAPSHOT);
     let run = dir.run(&["check", "--format", "concise", "bad.js", "good.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert!(
         run.stderr.contains("bad.js:1:19: syntax error"),
         "stderr:\n{}",
@@ -1079,7 +984,7 @@ fn parse_error_in_check_still_reports_the_other_files() {
 #[test]
 fn parse_error_on_stdin_writes_nothing_to_stdout() {
     let run = Dir::new().run_with_stdin(&["fix", "-"], BAD);
-    assert_code(&run, 2);
+    run.expect(2);
     assert_eq!(run.stdout, "");
     assert!(
         run.stderr.contains("stdin.js:1:19: syntax error"),
@@ -1093,13 +998,13 @@ fn missing_path() {
     let dir = Dir::new();
     dir.write("good.js", SNAPSHOT);
     let run = dir.run(&["fix", "missing.js", "good.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert!(run.stderr.contains("missing.js"), "stderr:\n{}", run.stderr);
     assert_eq!(dir.read("good.js"), SNAPSHOT_FIXED);
     assert!(!dir.path("missing.js").exists());
 
     let run = dir.run(&["check", "missing.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert!(run.stderr.contains("missing.js"), "stderr:\n{}", run.stderr);
 }
 
@@ -1110,7 +1015,7 @@ fn non_utf8_input() {
     dir.write("latin1.js", bytes);
     for command in ["fix", "check"] {
         let run = dir.run(&[command, "latin1.js"]);
-        assert_code(&run, 2);
+        run.expect(2);
         assert!(run.stderr.contains("latin1.js"), "stderr:\n{}", run.stderr);
         assert!(run.stderr.contains("not UTF-8"), "stderr:\n{}", run.stderr);
         assert_eq!(dir.bytes("latin1.js"), bytes);
@@ -1128,11 +1033,11 @@ fn usage_errors_exit_2() {
         &["check", "--format", "xml", "a.js"],
     ] {
         let run = dir.run(args);
-        assert_code(&run, 2);
+        run.expect(2);
         assert_eq!(run.stdout, "", "{args:?}");
     }
     let help = dir.run(&["--help"]);
-    assert_code(&help, 0);
+    help.expect(0);
     assert!(help.stdout.contains("fix"), "{}", help.stdout);
 }
 
@@ -1151,12 +1056,12 @@ fn deep_nesting_fails_cleanly() {
             // `run` fails the test if the process dies of a signal.
             let run = dir.run(&[command, file]);
             assert!(
-                [0, 2].contains(&run.code),
-                "{command} {file}: exit {}\n{}",
+                run.code.is_some_and(|c| [0, 2].contains(&c)),
+                "{command} {file}: exit {:?}\n{}",
                 run.code,
                 run.stderr
             );
-            if run.code == 2 {
+            if run.code == Some(2) {
                 assert!(
                     run.stderr
                         .starts_with(&format!("growsafe: error: {file}:1:")),
@@ -1176,9 +1081,9 @@ fn moderate_nesting_parses() {
     let text = nested_parens(2_500);
     dir.write("nested.js", &text);
     let run = dir.run(&["check", "--format", "concise", "nested.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, "");
-    assert_code(&dir.run(&["fix", "nested.js"]), 0);
+    dir.run(&["fix", "nested.js"]).expect(0);
     assert_eq!(dir.read("nested.js"), text);
 }
 
@@ -1190,8 +1095,8 @@ fn deep_arrow_chain_does_not_crash() {
     for command in ["check", "fix"] {
         let run = dir.run(&[command, "arrows.js"]);
         assert!(
-            [0, 2].contains(&run.code),
-            "{command}: exit {}\n{}",
+            run.code.is_some_and(|c| [0, 2].contains(&c)),
+            "{command}: exit {:?}\n{}",
             run.code,
             run.stderr
         );
@@ -1204,7 +1109,7 @@ fn deep_arrow_chain_does_not_crash() {
 #[test]
 fn passes_lists_every_pass() {
     let run = Dir::new().run(&["passes"]);
-    assert_code(&run, 0);
+    run.expect(0);
     let names: Vec<&str> = run
         .stdout
         .lines()
@@ -1218,7 +1123,7 @@ fn passes_lists_every_pass() {
 fn explain_prints_markdown() {
     for pass in PASSES {
         let run = Dir::new().run(&["explain", pass]);
-        assert_code(&run, 0);
+        run.expect(0);
         assert!(
             run.stdout.starts_with(&format!("# {pass}\n")),
             "{}",
@@ -1234,7 +1139,7 @@ fn explain_prints_markdown() {
 #[test]
 fn explain_unknown_pass() {
     let run = Dir::new().run(&["explain", "nope"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert_eq!(run.stdout, "");
     assert!(
         run.stderr.contains("unknown pass `nope`"),
@@ -1255,7 +1160,7 @@ fn fix_through_a_symlink_replaces_the_target() {
     symlink("../build/glue.js", dir.path("links/glue.js")).unwrap();
 
     let run = dir.run(&["fix", "links/glue.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert!(
         run.stderr.contains("links/glue.js: fixed"),
         "stderr:\n{}",
@@ -1281,5 +1186,5 @@ fn fix_through_a_symlink_replaces_the_target() {
     assert_eq!(dir.list("links"), ["glue.js"]);
 
     // Through the link, the fixed file is stable.
-    assert_code(&dir.run(&["fix", "--check", "links/glue.js"]), 0);
+    dir.run(&["fix", "--check", "links/glue.js"]).expect(0);
 }

@@ -1,21 +1,18 @@
 //! `growsafe.toml` discovery and precedence, and `growsafe-ignore` suppression comments, end to end.
+#![cfg(unix)]
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+#[path = "support/workdir.rs"]
+mod workdir;
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("growsafe")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
+    let run = workdir::run(workdir::command_in(dir, args));
     (
-        out.status.code().expect("growsafe died of a signal"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
+        run.code.expect("growsafe died of a signal"),
+        run.stdout,
+        run.stderr,
     )
 }
 

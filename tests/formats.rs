@@ -6,13 +6,14 @@
 #![cfg(unix)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use assert_cmd::Command;
 use growsafe::PassId;
 use serde_json::Value;
-use tempfile::TempDir;
+#[path = "support/workdir.rs"]
+mod workdir;
+
+use workdir::{Dir, Run};
 
 /// Every format's snapshot input: two snapshotted views, a destructured one with a fix, and
 /// one without (the binding is reassigned).
@@ -27,72 +28,13 @@ const FIXED: &str = "var HEAP8, HEAP16;\nvar memory = { get HEAP8() { return HEA
 const SNAPSHOT: &str = "var HEAP8, HEAP16;\nvar memory = { HEAP8, HEAP16: HEAP16 };\n";
 const BOM: &str = "\u{feff}";
 
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// A temporary working directory for the binary.
-struct Dir(TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Dir(tempfile::tempdir().unwrap())
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).unwrap();
-        }
-        fs::write(&path, contents).unwrap();
-        path
-    }
-
-    /// Runs `growsafe ARGS` here, with `NO_COLOR` unset (output is piped, so plain anyway).
-    fn run(&self, args: &[&str]) -> Run {
-        let output = Command::cargo_bin("growsafe")
-            .unwrap()
-            .current_dir(self.0.path())
-            .env_remove("NO_COLOR")
-            .args(args)
-            .timeout(Duration::from_secs(120))
-            .output()
-            .unwrap();
-        Run {
-            code: output
-                .status
-                .code()
-                .expect("growsafe was killed by a signal"),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
-    }
-
-    /// `check --format FORMAT` on the snapshot inputs `small.js` and `fixed.js`.
-    fn check_small(&self, format: &str) -> Run {
-        self.write("small.js", SMALL);
-        self.write("fixed.js", FIXED);
-        let run = self.run(&["check", "--format", format, "small.js", "fixed.js"]);
-        assert_code(&run, 1);
-        run
-    }
-}
-
-#[track_caller]
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
+/// `check --format FORMAT` on the snapshot inputs `small.js` and `fixed.js`.
+fn check_small(dir: &Dir, format: &str) -> Run {
+    dir.write("small.js", SMALL);
+    dir.write("fixed.js", FIXED);
+    let run = dir.run(&["check", "--format", format, "small.js", "fixed.js"]);
+    run.expect(1);
+    run
 }
 
 fn example_glue() -> String {
@@ -105,7 +47,7 @@ fn example_glue() -> String {
 #[test]
 fn human_is_the_default_and_draws_code_frames() {
     let dir = Dir::new();
-    let run = dir.check_small("human");
+    let run = check_small(&dir, "human");
     insta::assert_snapshot!("human", run.stdout);
     assert_eq!(run.stderr, "");
     // No colour when standard output is not a terminal.
@@ -119,7 +61,7 @@ fn human_multi_line_span_and_clean_summary() {
     let dir = Dir::new();
     dir.write("glue.js", example_glue());
     let run = dir.run(&["check", "--select", "asyncify-sleep-alloc", "glue.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     insta::assert_snapshot!("human_multi_line", run.stdout);
 
     dir.write(
@@ -133,13 +75,13 @@ fn human_multi_line_span_and_clean_summary() {
         "--ignore",
         "asyncify-sleep-alloc,heap-snapshot,heap-destructure",
     ]);
-    assert_code(&run, 0);
+    run.expect(0);
     assert_eq!(run.stdout, "No hazards found in 2 files.\n");
 
     // No summary when no file could be read: the error says why.
     dir.write("bad.js", "var a = {HEAP8: 1,,};\n");
     let run = dir.run(&["check", "bad.js"]);
-    assert_code(&run, 2);
+    run.expect(2);
     assert_eq!(run.stdout, "");
     assert!(
         run.stderr.contains("bad.js:1:19: syntax error"),
@@ -162,7 +104,7 @@ fn human_trims_a_one_megabyte_minified_line() {
     assert!(line.len() > 1_000_000 && !line[..line.len() - 1].contains('\n'));
     dir.write("min.js", &line);
     let run = dir.run(&["check", "min.js"]);
-    assert_code(&run, 1);
+    run.expect(1);
     insta::assert_snapshot!("human_minified", run.stdout);
     for output_line in run.stdout.lines() {
         assert!(output_line.len() < 200, "untrimmed: {output_line:.300}");
@@ -179,7 +121,7 @@ fn human_trims_a_one_megabyte_minified_line() {
 #[test]
 fn concise_is_one_line_per_finding_with_notes_on_stderr() {
     let dir = Dir::new();
-    let run = dir.check_small("concise");
+    let run = check_small(&dir, "concise");
     insta::assert_snapshot!(
         "concise",
         format!("--- stdout\n{}--- stderr\n{}", run.stdout, run.stderr)
@@ -192,7 +134,7 @@ fn concise_is_one_line_per_finding_with_notes_on_stderr() {
 #[test]
 fn json_keeps_its_documented_schema() {
     let dir = Dir::new();
-    let run = dir.check_small("json");
+    let run = check_small(&dir, "json");
     insta::assert_snapshot!("json", run.stdout);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["version"], 1);
@@ -224,7 +166,7 @@ fn sarif_without_docs(stdout: &str) -> Value {
 #[test]
 fn sarif_snapshot() {
     let dir = Dir::new();
-    let run = dir.check_small("sarif");
+    let run = check_small(&dir, "sarif");
     let log = sarif_without_docs(&run.stdout);
     insta::assert_snapshot!("sarif", serde_json::to_string_pretty(&log).unwrap());
 }
@@ -304,7 +246,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
     let mut args = vec!["check", "--format", "sarif"];
     args.extend(files);
     let run = dir.run(&args);
-    assert_code(&run, 1);
+    run.expect(1);
     let log = assert_valid_sarif(&validator, &run.stdout);
 
     let uris: std::collections::BTreeSet<&str> = log["runs"][0]["results"]
@@ -331,7 +273,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
 
     // A clean run is a valid log with no results.
     let run = dir.run(&["check", "--format", "sarif", "fixed.js"]);
-    assert_code(&run, 0);
+    run.expect(0);
     let log = assert_valid_sarif(&validator, &run.stdout);
     assert_eq!(log["runs"][0]["results"], Value::Array(Vec::new()));
 }
@@ -372,7 +314,7 @@ fn sarif_replacements_reproduce_fix_and_regions_agree_with_bytes() {
     for (name, text) in &inputs {
         dir.write(name, text);
         let run = dir.run(&["check", "--format", "sarif", name]);
-        assert_code(&run, 1);
+        run.expect(1);
         let log: Value = serde_json::from_str(&run.stdout).unwrap();
         let mut replacements: Vec<(usize, usize, String)> = Vec::new();
         for result in log["runs"][0]["results"].as_array().unwrap() {
@@ -406,7 +348,7 @@ fn sarif_replacements_reproduce_fix_and_regions_agree_with_bytes() {
             fixed.replace_range(offset..&(offset + length), inserted);
         }
         let run = dir.run(&["fix", "-q", name, "-o", "out.js"]);
-        assert_code(&run, 0);
+        run.expect(0);
         assert_eq!(
             fixed,
             fs::read_to_string(dir.path("out.js")).unwrap(),
@@ -421,7 +363,7 @@ fn sarif_replacements_reproduce_fix_and_regions_agree_with_bytes() {
 #[test]
 fn github_workflow_commands() {
     let dir = Dir::new();
-    let run = dir.check_small("github");
+    let run = check_small(&dir, "github");
     insta::assert_snapshot!("github", run.stdout);
     assert_eq!(run.stderr, "");
     for line in run.stdout.lines() {
@@ -444,7 +386,7 @@ fn github_leaves_out_columns_across_lines() {
         "asyncify-sleep-alloc",
         "glue.js",
     ]);
-    assert_code(&run, 1);
+    run.expect(1);
     assert!(
         run.stdout.starts_with(
             "::error file=glue.js,line=16,endLine=21,title=growsafe (asyncify-sleep-alloc)::"
@@ -466,7 +408,7 @@ fn github_escapes_paths_and_messages() {
         "heap-snapshot",
         "./a,b:c%.js",
     ]);
-    assert_code(&run, 1);
+    run.expect(1);
     let first = run.stdout.lines().next().unwrap();
     assert_eq!(
         first,

@@ -5,73 +5,16 @@
 #![cfg(unix)]
 
 use std::fs;
-use std::path::PathBuf;
-use std::time::Duration;
 
-use assert_cmd::Command;
-use tempfile::TempDir;
+#[path = "support/workdir.rs"]
+mod workdir;
+
+use workdir::Dir;
 
 /// `heap-snapshot`: two findings on line 2.
 const SNAPSHOT: &str = "var HEAP8, HEAP16;\nvar memory = { HEAP8, HEAP16: HEAP16 };\n";
 const SNAPSHOT_FIXED: &str = "var HEAP8, HEAP16;\nvar memory = { get HEAP8() { return HEAP8; }, get HEAP16() { return HEAP16; } };\n";
 const CLEAN: &str = "var HEAP8;\nfunction f() { return HEAP8[0]; }\n";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-struct Dir(TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Dir(tempfile::tempdir().unwrap())
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn write(&self, name: &str, contents: &str) {
-        let path = self.path(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, contents).unwrap();
-    }
-
-    fn read(&self, name: &str) -> String {
-        fs::read_to_string(self.path(name)).unwrap()
-    }
-
-    /// Runs growsafe; `check` prints one line per finding here (`--format concise`).
-    fn run(&self, args: &[&str]) -> Run {
-        let mut args = args.to_vec();
-        if args.first() == Some(&"check") && !args.contains(&"--format") {
-            args.splice(1..1, ["--format", "concise"]);
-        }
-        let output = Command::cargo_bin("growsafe")
-            .unwrap()
-            .current_dir(self.0.path())
-            .args(&args)
-            .timeout(Duration::from_secs(120))
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code().expect("growsafe died of a signal"),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
-    }
-}
-
-#[track_caller]
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 /// The files named in `check` output, in order of first appearance.
 fn files_in(stdout: &str) -> Vec<String> {
@@ -105,8 +48,8 @@ fn project() -> Dir {
 fn a_named_directory_is_checked_even_when_gitignored() {
     let dir = project();
     for arg in ["build", "build/", "."] {
-        let run = dir.run(&["check", arg]);
-        assert_code(&run, 1);
+        let run = dir.run_concise(&["check", arg]);
+        run.expect(1);
         let expected: Vec<String> = ["build/app.js", "build/sub/worker.mjs"]
             .iter()
             .map(|f| match arg {
@@ -121,13 +64,13 @@ fn a_named_directory_is_checked_even_when_gitignored() {
 #[test]
 fn respect_gitignore_opts_in() {
     let dir = project();
-    let run = dir.run(&["check", "--respect-gitignore", "."]);
-    assert_code(&run, 0);
+    let run = dir.run_concise(&["check", "--respect-gitignore", "."]);
+    run.expect(0);
     assert_eq!(run.stdout, "");
 
     // The rules apply below a named directory, not to the directory itself (as in ripgrep).
-    let run = dir.run(&["check", "--respect-gitignore", "build"]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["check", "--respect-gitignore", "build"]);
+    run.expect(1);
     assert_eq!(
         files_in(&run.stdout),
         ["build/app.js", "build/sub/worker.mjs"]
@@ -136,8 +79,8 @@ fn respect_gitignore_opts_in() {
     // Everything below it ignored: an error that says why.
     dir.write("gen/.gitignore", "*.js\n");
     dir.write("gen/out.js", SNAPSHOT);
-    let run = dir.run(&["check", "--respect-gitignore", "gen"]);
-    assert_code(&run, 2);
+    let run = dir.run_concise(&["check", "--respect-gitignore", "gen"]);
+    run.expect(2);
     assert!(
         run.stderr
             .contains("`gen`: no JavaScript or TypeScript files found"),
@@ -151,11 +94,11 @@ fn respect_gitignore_opts_in() {
         "{}",
         run.stderr
     );
-    assert_code(&dir.run(&["check", "gen"]), 1);
+    dir.run_concise(&["check", "gen"]).expect(1);
 
     // A file named on the command line is processed whatever .gitignore says.
-    let run = dir.run(&["check", "--respect-gitignore", "gen/out.js"]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["check", "--respect-gitignore", "gen/out.js"]);
+    run.expect(1);
     assert_eq!(files_in(&run.stdout), ["gen/out.js"]);
 }
 
@@ -166,20 +109,20 @@ fn hidden_files_and_node_modules_are_skipped() {
     dir.write("out/node_modules/dep/index.js", SNAPSHOT);
     dir.write("out/.cache/old.js", SNAPSHOT);
     dir.write("out/.hidden.js", SNAPSHOT);
-    let run = dir.run(&["check", "out"]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["check", "out"]);
+    run.expect(1);
     assert_eq!(files_in(&run.stdout), ["out/app.js"]);
 
     // Named explicitly, they are checked.
     for name in ["out/node_modules/dep/index.js", "out/.hidden.js"] {
-        let run = dir.run(&["check", name]);
-        assert_code(&run, 1);
+        let run = dir.run_concise(&["check", name]);
+        run.expect(1);
         assert_eq!(files_in(&run.stdout), [name]);
     }
     // A `node_modules` or hidden directory named on the command line is walked.
-    let run = dir.run(&["check", "out/node_modules"]);
+    let run = dir.run_concise(&["check", "out/node_modules"]);
     assert_eq!(files_in(&run.stdout), ["out/node_modules/dep/index.js"]);
-    let run = dir.run(&["check", "out/.cache"]);
+    let run = dir.run_concise(&["check", "out/.cache"]);
     assert_eq!(files_in(&run.stdout), ["out/.cache/old.js"]);
 }
 
@@ -192,8 +135,8 @@ fn a_walk_picks_javascript_and_typescript_by_extension() {
     for other in ["a.jsx", "a.json", "a.wasm", "a.js.map", "README"] {
         dir.write(&format!("d/{other}"), "not javascript {");
     }
-    let run = dir.run(&["check", "d"]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["check", "d"]);
+    run.expect(1);
     assert_eq!(
         files_in(&run.stdout),
         [
@@ -208,8 +151,8 @@ fn walked_files_are_sorted_and_named_once() {
     for name in ["d/z.js", "d/b/y.js", "d/a.js", "d/b.js", "d/b/a/x.js"] {
         dir.write(name, SNAPSHOT);
     }
-    let run = dir.run(&["check", "d/z.js", "d", "d/a.js"]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["check", "d/z.js", "d", "d/a.js"]);
+    run.expect(1);
     // Arguments keep their order; a directory's files are sorted by path, component by
     // component; a file found again is not checked twice.
     assert_eq!(
@@ -225,8 +168,8 @@ fn walked_files_are_sorted_and_named_once() {
 #[test]
 fn fix_rewrites_every_file_of_a_directory() {
     let dir = project();
-    let run = dir.run(&["fix", "build"]);
-    assert_code(&run, 0);
+    let run = dir.run_concise(&["fix", "build"]);
+    run.expect(0);
     assert_eq!(dir.read("build/app.js"), SNAPSHOT_FIXED);
     assert_eq!(dir.read("build/sub/worker.mjs"), SNAPSHOT_FIXED);
     assert_eq!(
@@ -234,7 +177,7 @@ fn fix_rewrites_every_file_of_a_directory() {
         "build/app.js: fixed 2 heap-snapshot hazard(s) (line 2)\nbuild/sub/worker.mjs: fixed 2 heap-snapshot hazard(s) (line 2)\n"
     );
     // Nothing left: `fix --check` passes.
-    assert_code(&dir.run(&["fix", "--check", "."]), 0);
+    dir.run_concise(&["fix", "--check", "."]).expect(0);
 }
 
 #[test]
@@ -243,8 +186,8 @@ fn an_empty_directory_is_an_error() {
     dir.write("empty/readme.txt", "nothing here");
     dir.write("good.js", SNAPSHOT);
     for command in ["check", "fix"] {
-        let run = dir.run(&[command, "empty", "good.js"]);
-        assert_code(&run, 2);
+        let run = dir.run_concise(&[command, "empty", "good.js"]);
+        run.expect(2);
         assert!(
             run.stderr.contains(
                 "growsafe: error: `empty`: no JavaScript or TypeScript files found (looked for .js .mjs .cjs .ts .mts .cts .tsx; hidden files and `node_modules` are skipped)"
@@ -261,8 +204,8 @@ fn an_empty_directory_is_an_error() {
 fn output_takes_one_file_not_a_directory() {
     let dir = Dir::new();
     dir.write("one/app.js", SNAPSHOT);
-    let run = dir.run(&["fix", "one", "-o", "out.js"]);
-    assert_code(&run, 2);
+    let run = dir.run_concise(&["fix", "one", "-o", "out.js"]);
+    run.expect(2);
     assert!(run.stderr.contains("-o/--output"), "{}", run.stderr);
     assert!(!dir.path("out.js").exists());
     assert_eq!(dir.read("one/app.js"), SNAPSHOT);
@@ -275,8 +218,8 @@ fn a_walk_does_not_follow_symlinks() {
     dir.write("elsewhere/glue.js", SNAPSHOT);
     dir.write("build/app.js", CLEAN);
     std::os::unix::fs::symlink("../elsewhere/glue.js", dir.path("build/link.js")).unwrap();
-    let run = dir.run(&["fix", "build"]);
-    assert_code(&run, 0);
+    let run = dir.run_concise(&["fix", "build"]);
+    run.expect(0);
     assert_eq!(dir.read("elsewhere/glue.js"), SNAPSHOT);
 }
 
@@ -288,21 +231,21 @@ fn globs_are_expanded_when_the_shell_did_not() {
     let dir = project();
     dir.write("build/notes.txt", "x");
     dir.write("build/sub/deep/more.js", SNAPSHOT);
-    let run = dir.run(&["check", "build/**/*.js"]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["check", "build/**/*.js"]);
+    run.expect(1);
     assert_eq!(
         files_in(&run.stdout),
         ["build/app.js", "build/sub/deep/more.js"]
     );
     // `*` does not cross `/`.
-    let run = dir.run(&["check", "build/*.js"]);
+    let run = dir.run_concise(&["check", "build/*.js"]);
     assert_eq!(files_in(&run.stdout), ["build/app.js"]);
     // A pattern from the current directory names files without `./`.
     dir.write("top.js", SNAPSHOT);
-    let run = dir.run(&["check", "*.js"]);
+    let run = dir.run_concise(&["check", "*.js"]);
     assert_eq!(files_in(&run.stdout), ["top.js"]);
     // Braces and character classes; a directory the pattern matches is walked.
-    let run = dir.run(&["check", "build/{app,none}.js", "build/s[u]b"]);
+    let run = dir.run_concise(&["check", "build/{app,none}.js", "build/s[u]b"]);
     assert_eq!(
         files_in(&run.stdout),
         [
@@ -311,7 +254,7 @@ fn globs_are_expanded_when_the_shell_did_not() {
             "build/sub/worker.mjs"
         ]
     );
-    let run = dir.run(&["check", "build/su*"]);
+    let run = dir.run_concise(&["check", "build/su*"]);
     assert_eq!(
         files_in(&run.stdout),
         ["build/sub/deep/more.js", "build/sub/worker.mjs"]
@@ -322,8 +265,8 @@ fn globs_are_expanded_when_the_shell_did_not() {
 fn a_glob_matching_nothing_is_an_error() {
     let dir = project();
     for command in ["check", "fix"] {
-        let run = dir.run(&[command, "dist/**/*.js", "build/app.js"]);
-        assert_code(&run, 2);
+        let run = dir.run_concise(&[command, "dist/**/*.js", "build/app.js"]);
+        run.expect(2);
         assert!(
             run.stderr.contains(
                 "growsafe: error: no JavaScript or TypeScript files match `dist/**/*.js`"
@@ -337,8 +280,8 @@ fn a_glob_matching_nothing_is_an_error() {
 
     dir.write("gen/.gitignore", "*.js\n");
     dir.write("gen/out.js", SNAPSHOT);
-    let run = dir.run(&["check", "--respect-gitignore", "gen/*.js"]);
-    assert_code(&run, 2);
+    let run = dir.run_concise(&["check", "--respect-gitignore", "gen/*.js"]);
+    run.expect(2);
     assert!(
         run.stderr.contains("drop --respect-gitignore"),
         "{}",
@@ -350,8 +293,8 @@ fn a_glob_matching_nothing_is_an_error() {
 fn a_file_whose_name_looks_like_a_glob_is_a_file() {
     let dir = Dir::new();
     dir.write("a[1].js", SNAPSHOT);
-    let run = dir.run(&["check", "a[1].js"]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["check", "a[1].js"]);
+    run.expect(1);
     assert_eq!(files_in(&run.stdout), ["a[1].js"]);
 }
 
@@ -369,16 +312,16 @@ fn tsx_and_mts_consumers_parse() {
         "glue.mts",
         "import type { Memory } from './types.mjs';\nlet HEAP8: Int8Array;\nexport const memory = { HEAP8 } satisfies Partial<Memory>;\n",
     );
-    let run = dir.run(&["check", "."]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["check", "."]);
+    run.expect(1);
     assert_eq!(
         run.stdout,
         "./glue.mts:3:25: heap-snapshot: property `HEAP8` snapshots `HEAP8` once; the copy goes dead when memory grows [fix: Turn `HEAP8` into a getter]\n\
          ./view.tsx:1:24: heap-destructure: destructuring pins `HEAPU8` in a local; it goes dead when memory grows [fix: Read the view through `memory` at each use]\n\
          Found 2 hazards (2 fixable with `growsafe fix`).\n"
     );
-    let run = dir.run(&["fix", "-q", "."]);
-    assert_code(&run, 0);
+    let run = dir.run_concise(&["fix", "-q", "."]);
+    run.expect(0);
     assert_eq!(
         dir.read("view.tsx"),
         "export function View({ memory }: Props) {\n  return <span>{memory.HEAPU8[0]}</span>;\n}\n"
@@ -395,8 +338,8 @@ fn tsx_and_mts_consumers_parse() {
 #[test]
 fn check_notes_how_a_library_was_read() {
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/library");
-    let run = Dir::new().run(&["check", fixtures]);
-    assert_code(&run, 1);
+    let run = Dir::new().run_concise(&["check", fixtures]);
+    run.expect(1);
     assert_eq!(
         files_in(&run.stdout)
             .iter()
@@ -426,8 +369,8 @@ fn check_names_the_branches_it_could_not_read() {
         "lib.js",
         "var L = {\n#if A\n  f: function (a, b) {\n#elif B\n  f: function (a) { var m = { HEAP8 };\n#else\n  f: function () {\n#endif\n    return 1;\n  },\n};\n",
     );
-    let run = dir.run(&["check", "lib.js"]);
-    assert_code(&run, 0);
+    let run = dir.run_concise(&["check", "lib.js"]);
+    run.expect(0);
     assert_eq!(
         run.stderr,
         "lib.js:5:15: note: the `#if` branches of this Emscripten JS library do not parse together (Expected ident), so growsafe checked it twice, keeping only the first, then only the last branch of each `#if` in the way; `fix` leaves it alone\n\
@@ -444,8 +387,8 @@ fn fix_on_a_library_whose_branches_parse_only_separately_says_why() {
     ))
     .unwrap();
     dir.write("lib.js", &source);
-    let run = dir.run(&["fix", "lib.js"]);
-    assert_code(&run, 0);
+    let run = dir.run_concise(&["fix", "lib.js"]);
+    run.expect(0);
     assert_eq!(dir.read("lib.js"), source);
     assert!(
         run.stderr
@@ -457,6 +400,6 @@ fn fix_on_a_library_whose_branches_parse_only_separately_says_why() {
         run.stderr
     );
     // A build guard fails on it.
-    let run = dir.run(&["fix", "--require", "heap-snapshot", "lib.js"]);
-    assert_code(&run, 1);
+    let run = dir.run_concise(&["fix", "--require", "heap-snapshot", "lib.js"]);
+    run.expect(1);
 }

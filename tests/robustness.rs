@@ -15,13 +15,15 @@
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _, symlink};
-use std::os::unix::process::ExitStatusExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use tempfile::TempDir;
+#[path = "support/workdir.rs"]
+mod workdir;
+
+use workdir::{Dir, Run, run};
 
 const HEAD: &str = "var HEAP8, HEAP16;\n";
 /// `heap-snapshot`: two views copied into an object literal.
@@ -87,120 +89,14 @@ fn root() -> bool {
     fs::metadata(&probe).unwrap().uid() == 0
 }
 
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    signal: Option<i32>,
-    stdout: String,
-    stderr: String,
+/// [`State`] of a file in a [`Dir`].
+trait DirState {
+    fn state(&self, name: &str) -> State;
 }
 
-impl Run {
-    /// Asserts the exit code, and that the process neither crashed nor panicked.
-    #[track_caller]
-    fn expect(&self, code: i32) -> &Self {
-        assert_eq!(
-            (self.code, self.signal),
-            (Some(code), None),
-            "unexpected exit\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self.no_panic()
-    }
-
-    #[track_caller]
-    fn no_panic(&self) -> &Self {
-        for text in ["panicked", "RUST_BACKTRACE"] {
-            assert!(!self.stderr.contains(text), "stderr:\n{}", self.stderr);
-        }
-        self
-    }
-
-    #[track_caller]
-    fn says(&self, text: &str) -> &Self {
-        assert!(
-            self.stderr.contains(text),
-            "stderr lacks {text:?}:\n{}",
-            self.stderr
-        );
-        self
-    }
-}
-
-/// A temporary working directory for the binary.
-struct Dir(TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Dir(tempfile::tempdir().unwrap())
-    }
-
-    fn root(&self) -> &Path {
-        self.0.path()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).unwrap();
-        }
-        fs::write(&path, contents).unwrap();
-        path
-    }
-
+impl DirState for Dir {
     fn state(&self, name: &str) -> State {
         state(&self.path(name))
-    }
-
-    /// The names in a directory, sorted.
-    fn list(&self, sub: &str) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.path(sub))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        names
-    }
-
-    /// The leftover temporary files in a directory.
-    fn strays(&self, sub: &str) -> Vec<String> {
-        self.list(sub)
-            .into_iter()
-            .filter(|n| n.starts_with(".growsafe-"))
-            .collect()
-    }
-
-    /// `growsafe ARGS`, here.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_growsafe"));
-        command.current_dir(self.root()).args(args);
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        run(self.command(args))
-    }
-}
-
-/// Runs a command to completion (two minutes at most), standard input empty.
-fn run(command: Command) -> Run {
-    let mut command = assert_cmd::Command::from_std(command);
-    let output = command
-        .write_stdin("")
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code(),
-        signal: output.status.signal(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 
@@ -628,13 +524,7 @@ fn fix_while(dir: &Dir, meanwhile: impl FnOnce()) -> Run {
     meanwhile();
     file.write_all(CLEAN.as_bytes()).unwrap();
     drop(file);
-    let output = child.wait_with_output().unwrap();
-    Run {
-        code: output.status.code(),
-        signal: output.status.signal(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(&child.wait_with_output().unwrap())
 }
 
 #[test]
