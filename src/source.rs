@@ -218,9 +218,64 @@ const MAX_STACK: usize = 16 << 30;
 /// about 2 KiB per level and a level costs at least 3 bytes of input.
 const STACK_PER_BYTE: usize = 1024;
 
+/// The stack of each thread of the shared parser pool: inputs up to 3 MiB (the largest real
+/// glue is about 1 MB) are parsed there, larger ones on a thread of their own.
+const POOL_STACK: usize = 4 << 30;
+
+/// The stack `input_len` bytes of input need: at least 1 GiB, 1 KiB more per input byte, at
+/// most 16 GiB.
+fn stack_for(input_len: usize) -> usize {
+    MIN_STACK
+        .saturating_add(input_len.saturating_mul(STACK_PER_BYTE))
+        .min(MAX_STACK)
+}
+
+thread_local! {
+    /// The stack size of the current thread when growsafe started it with a big stack (0 on
+    /// any other thread).
+    static BIG_STACK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The shared pool of big-stack threads, started on first use (`None` if the threads cannot
+/// be started; growsafe then starts one thread per input as before).
+///
+/// Reusing threads saves starting one per file and faulting in its stack pages again: on small
+/// files that was most of the cost. Its size follows rayon's defaults (`RAYON_NUM_THREADS`, or
+/// one thread per core).
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("growsafe-parse-{i}"))
+            .stack_size(POOL_STACK)
+            .start_handler(|_| BIG_STACK.with(|s| s.set(POOL_STACK)))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Runs `f` (typically a parallel iteration over files, each calling [`crate::check_source`]
+/// or [`crate::fix_source`]) on the shared pool of big-stack threads, so that each file is
+/// parsed on the thread that runs it instead of a thread started for it.
+///
+/// Runs `f` on the current thread when the pool cannot be started.
+pub fn in_parser_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    match pool() {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
 /// Runs `f` on a thread with a stack sized for `input_len` bytes of input: at least 1 GiB,
 /// 1 KiB more per input byte, at most 16 GiB. This reserves address space only; pages are
 /// touched as deep as the input really goes.
+///
+/// `f` runs on the current thread when it is a big-stack thread with enough stack (inside
+/// [`in_parser_pool`]), on the shared pool when the input fits its stack (the caller waits),
+/// and otherwise on a thread started for it. The caller is never a thread of another rayon
+/// pool waiting for the shared pool: a waiting rayon worker runs other jobs of its own pool
+/// meanwhile, nesting them on its (small) stack.
 ///
 /// A stack overflow aborts the process and cannot be caught, so every parse goes through here.
 /// A panic in `f` is returned as `Err` with its message.
@@ -231,28 +286,45 @@ pub fn with_big_stack<T: Send>(
     input_len: usize,
     f: impl FnOnce() -> T + Send,
 ) -> Result<T, String> {
-    let size = MIN_STACK
-        .saturating_add(input_len.saturating_mul(STACK_PER_BYTE))
-        .min(MAX_STACK);
+    let size = stack_for(input_len);
+    if BIG_STACK.with(std::cell::Cell::get) >= size {
+        return catch(f);
+    }
+    if size <= POOL_STACK
+        && rayon::current_thread_index().is_none()
+        && let Some(pool) = pool()
+    {
+        return pool.install(|| catch(f));
+    }
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("growsafe-parse".into())
             .stack_size(size)
-            .spawn_scoped(scope, f)
+            .spawn_scoped(scope, || {
+                BIG_STACK.with(|s| s.set(size));
+                f()
+            })
             .map_err(|e| {
                 format!(
                     "cannot start the parser thread with a {} MiB stack: {e}",
                     size >> 20
                 )
             })?;
-        handle.join().map_err(|payload| {
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned())
-        })
+        handle.join().map_err(panic_message)
     })
+}
+
+/// Runs `f` on the current thread, returning a panic as its message.
+fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(panic_message)
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// Line and column of a body offset, for messages: 1-based line, 1-based UTF-16 column.
