@@ -137,6 +137,37 @@ impl Parsed {
 /// # Errors
 /// Returns the first syntax error (fatal or recovered) when the text is not valid.
 pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
+    let (mut program, start_pos) = parse_program(body, lang)?;
+    GLOBALS.set(&Globals::new(), || {
+        let unresolved_mark = Mark::new();
+        let top_level_mark = Mark::new();
+        program.visit_mut_with(&mut resolver(
+            unresolved_mark,
+            top_level_mark,
+            lang != Lang::JavaScript,
+        ));
+        Ok(Parsed {
+            program,
+            start_pos,
+            unresolved: SyntaxContext::empty().apply_mark(unresolved_mark),
+            top_level: SyntaxContext::empty().apply_mark(top_level_mark),
+        })
+    })
+}
+
+/// Checks that `body` parses, without the resolver (for files no pass has anything to say
+/// about, see [`crate::traces`]).
+///
+/// Must run inside [`with_big_stack`].
+///
+/// # Errors
+/// Returns the first syntax error (fatal or recovered) when the text is not valid.
+pub fn validate(body: &str, lang: Lang) -> Result<(), SyntaxError> {
+    parse_program(body, lang).map(drop)
+}
+
+/// The swc parse: the program, and the position of byte 0 of the body in its source map.
+fn parse_program(body: &str, lang: Lang) -> Result<(Program, BytePos), SyntaxError> {
     if let Some(at) = nesting_overflow(body) {
         return Err(SyntaxError {
             message: format!(
@@ -158,7 +189,7 @@ pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
             range: TextRange::new(lo, hi),
         }
     };
-    let mut program = parse_file_as_program(
+    let program = parse_file_as_program(
         &fm,
         lang.syntax(),
         EsVersion::latest(),
@@ -169,21 +200,7 @@ pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
     if let Some(e) = recovered.into_iter().next() {
         return Err(to_error(e));
     }
-    GLOBALS.set(&Globals::new(), || {
-        let unresolved_mark = Mark::new();
-        let top_level_mark = Mark::new();
-        program.visit_mut_with(&mut resolver(
-            unresolved_mark,
-            top_level_mark,
-            lang != Lang::JavaScript,
-        ));
-        Ok(Parsed {
-            program,
-            start_pos,
-            unresolved: SyntaxContext::empty().apply_mark(unresolved_mark),
-            top_level: SyntaxContext::empty().apply_mark(top_level_mark),
-        })
-    })
+    Ok((program, start_pos))
 }
 
 /// The offset where bracket nesting first exceeds [`MAX_NESTING`], if it does.

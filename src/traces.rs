@@ -1,0 +1,209 @@
+//! The fast path: a file with no trace of what any pass looks for is answered without the
+//! resolver and without running the passes (it is still parsed, so a broken file is still a
+//! syntax error, as in `ruff`).
+//!
+//! Why it is safe: every finding and remark of every pass needs, somewhere in the file, one of
+//! - a heap view (`views`): a binding named `HEAP8` … or `GROWABLE_HEAP_…`, or one a refresh
+//!   function assigns `new <Int8|…|BigUint64>Array(…)`; `Module.HEAPx` — text `HEAP` or `Array`;
+//! - a typed array, `DataView` or memory buffer (`kept`: `new Uint8Array(x.buffer)`,
+//!   `X.buffer`, `view.subarray(…)`) — text `Array`, `DataView`, `buffer`, `HEAP`;
+//! - an Asyncify runtime (`asyncify-sleep-alloc`): `var Asyncify = {…}`, `$Asyncify`, JSPI's
+//!   `WebAssembly.Suspending`/`promising`/`Function`, the `invalid state: ` message of
+//!   Closure-renamed glue, growsafe's own `growsafeAsyncify` — text `Asyncify`, `WebAssembly`,
+//!   `invalid`, `growsafe`; or, with every name renamed, a function shaped like `allocateData`
+//!   (`var a = f(N), b = a + 12; …` with a header of 12 or 24 bytes) — a numeric literal 12 or
+//!   24;
+//! - a `growsafe-ignore` comment (`unused-suppression`) — text `growsafe`.
+//!
+//! The names above are matched by the passes on identifiers and string values, which equal their
+//! source text unless written with escapes. So the search runs on the text with escapes undone
+//! where that is exact (`\H` is `H`; a `\n` becomes `n`, a letter where the value has none,
+//! which can only add matches), and gives up — no fast path — on any escape that can spell an
+//! arbitrary character (`\u`, `\x`, octal, line continuations). Numbers are found by scanning
+//! every literal-like run of the text; one that cannot be read counts as 12.
+//!
+//! `.tsx` files never take the fast path (JSX attribute strings decode HTML entities).
+//!
+//! The guard is tested: every fixture and pinned real glue file on which a pass reports
+//! anything has a trace (`tests` in `lib.rs`), and check/fix output is the same with and
+//! without the fast path.
+
+use crate::source::Lang;
+
+/// Words whose absence (after undoing escapes) proves that no pass can report anything.
+pub(crate) const TRACE_WORDS: [&str; 8] = [
+    "HEAP",
+    "Array",
+    "DataView",
+    "buffer",
+    "Asyncify",
+    "WebAssembly",
+    "invalid",
+    "growsafe",
+];
+
+/// Header sizes of Asyncify's data block (`allocateData`'s `ptr + 12` / `ptr + 24`), which a
+/// fully renamed runtime is recognised by.
+const TRACE_NUMBERS: [f64; 2] = [12.0, 24.0];
+
+/// Whether `text` may hold something a pass reports on (`false`: provably nothing).
+pub(crate) fn has_traces(text: &str, lang: Lang) -> bool {
+    if lang == Lang::Tsx {
+        return true;
+    }
+    if TRACE_WORDS.iter().any(|w| text.contains(w)) {
+        return true;
+    }
+    if text.contains('\\') {
+        let Some(unescaped) = unescape(text) else {
+            return true;
+        };
+        if TRACE_WORDS.iter().any(|w| unescaped.contains(w)) {
+            return true;
+        }
+    }
+    has_number(text, &TRACE_NUMBERS)
+}
+
+/// `text` with each `\c` replaced by `c` and `\\` by a space; `None` if an escape can stand for
+/// an arbitrary character (`\u`, `\x`, `\0`–`\7`, a line continuation).
+fn unescape(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            None => {}
+            Some('u' | 'x' | '0'..='7' | '\r' | '\n' | '\u{2028}' | '\u{2029}') => return None,
+            Some('\\') => out.push(' '),
+            Some(next) => out.push(next),
+        }
+    }
+    Some(out)
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// Whether a numeric literal of the text may have one of `values`: every run that starts like a
+/// number (a digit, or `.` and a digit, not inside an ASCII identifier) is read as a JS numeric
+/// literal (decimal, legacy octal, `0x`/`0o`/`0b`, separators, a BigInt suffix); a run that does
+/// not read counts as a match.
+fn has_number(text: &str, values: &[f64]) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let starts =
+            b[i].is_ascii_digit() || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if !starts || (i > 0 && is_ident_byte(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < b.len()
+            && (is_ident_byte(b[j])
+                || b[j] == b'.'
+                || (matches!(b[j], b'+' | b'-') && matches!(b[j - 1], b'e' | b'E')))
+        {
+            j += 1;
+        }
+        match number_values(&text[i..j]) {
+            Some(found) if !found.iter().any(|v| values.contains(v)) => {}
+            _ => return true,
+        }
+        i = j;
+    }
+    false
+}
+
+/// The values a numeric-literal-like run may have (two for a leading `0`: legacy octal and
+/// decimal); `None` when it does not read as a number.
+fn number_values(run: &str) -> Option<Vec<f64>> {
+    let digits: String = run.chars().filter(|&c| c != '_').collect();
+    let digits = digits.strip_suffix('n').unwrap_or(&digits);
+    let radix = |prefix: &[&str], radix: u32| {
+        prefix
+            .iter()
+            .find_map(|p| digits.strip_prefix(p))
+            .map(|rest| u128::from_str_radix(rest, radix).ok().map(|v| v as f64))
+    };
+    if let Some(v) = radix(&["0x", "0X"], 16)
+        .or_else(|| radix(&["0o", "0O"], 8))
+        .or_else(|| radix(&["0b", "0B"], 2))
+    {
+        return Some(vec![v?]);
+    }
+    let mut values = Vec::new();
+    if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(v) = u128::from_str_radix(digits, 8)
+    {
+        values.push(v as f64);
+    }
+    values.push(digits.parse::<f64>().ok()?);
+    Some(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn traced(text: &str) -> bool {
+        has_traces(text, Lang::JavaScript)
+    }
+
+    #[test]
+    fn plain_code_has_no_traces() {
+        assert!(!traced(
+            "function add(a, b) { return a + b * 2; }\nconsole.log(add(1, 3.5e3));\n"
+        ));
+        assert!(!traced("var s = 'a\\nb\\t\\\\c', r = /\\d+\\.\\w/;\n"));
+    }
+
+    #[test]
+    fn names_and_escaped_names_are_traces() {
+        for text in [
+            "var x = HEAP8;",
+            "new Uint8Array(8)",
+            "m.buffer",
+            "new DataView(b)",
+            "var Asyncify = {}",
+            "WebAssembly.promising",
+            "'invalid state: '",
+            "// growsafe-ignore: heap-snapshot",
+            "var x = \\u0048EAP8;",
+            "x['\\x48EAP8']",
+            "x['\\110EAP8']",
+            "x['\\H\\E\\A\\P8']",
+            "x['HE\\\nAP8']",
+        ] {
+            assert!(traced(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn asyncify_header_sizes_are_traces_in_every_spelling() {
+        for n in [
+            "12", "24", "12.0", "1.2e1", "1.2e+1", ".12e2", "0xc", "0X18", "0o14", "0b1100", "014",
+            "030", "1_2", "12n", "12.",
+        ] {
+            let text = format!("function f() {{ var a = g(), b = a + {n}; return a; }}");
+            assert!(traced(&text), "{n}");
+        }
+        for n in ["13", "0x1", "120", "a12", "x24y"] {
+            let text = format!("var b = a + {n};");
+            assert!(!traced(&text), "{n}");
+        }
+    }
+
+    #[test]
+    fn tsx_always_takes_the_full_path() {
+        assert!(has_traces("var a = 1;", Lang::Tsx));
+        assert!(!has_traces("var a: number = 1;", Lang::TypeScript));
+    }
+}
