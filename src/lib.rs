@@ -423,8 +423,10 @@ fn read_and_analyze_with(
             });
         }
         let parsed = parse(body, lang).map_err(|e| syntax_error(body, &e))?;
+        let analysis = analyze(body, &parsed, options);
+        source::drop_later(body.len(), parsed);
         return Ok(Round {
-            analysis: analyze(body, &parsed, options),
+            analysis,
             library: None,
         });
     };
