@@ -58,8 +58,8 @@
 //! - WordPress Playground #3317, "Fix two WASM memory growth bugs" (`memory: { HEAP16, HEAP64, HEAP32 }`)
 //! - emscripten-core/emscripten#6747, "Attempting to access detached ArrayBuffer in WASM after memory growth"
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::OnceCell;
-use std::collections::HashMap;
 
 use swc_common::{Span, Spanned, SyntaxContext};
 use swc_ecma_ast::{
@@ -328,7 +328,7 @@ impl Plan {
         let mut uses = Uses {
             cx,
             targets: &targets,
-            uses: HashMap::new(),
+            uses: HashMap::default(),
             idents: Vec::new(),
             statement: None,
         };

@@ -32,8 +32,8 @@
 //! (`old !== wasmMemory.buffer`). A point in the read's own statement (`f(g(), view)`) does not
 //! count: statement order is what the analysis follows.
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::OnceCell;
-use std::collections::{HashMap, HashSet};
 
 use swc_atoms::Atom;
 use swc_common::Spanned;
@@ -107,15 +107,15 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
         loops: Vec::new(),
         statements: Vec::new(),
         points: Vec::new(),
-        defs: HashMap::new(),
-        uses: HashMap::new(),
-        decl_fn: HashMap::new(),
-        aliases: HashMap::new(),
+        defs: HashMap::default(),
+        uses: HashMap::default(),
+        decl_fn: HashMap::default(),
+        aliases: HashMap::default(),
         props: Vec::new(),
-        guarded_ids: HashSet::new(),
-        guarded_paths: HashSet::new(),
+        guarded_ids: HashSet::default(),
+        guarded_paths: HashSet::default(),
         classes: Vec::new(),
-        compared: HashSet::new(),
+        compared: HashSet::default(),
     };
     cx.parsed.program.visit_with(&mut walker);
     walker.finish()
@@ -135,9 +135,36 @@ struct FnInfo {
 struct Point {
     func: usize,
     end: u32,
-    label: String,
+    label: Label,
     /// The object whose method is called, when it is a plain identifier.
     receiver: Option<Id>,
+}
+
+/// How a growth point is named in messages, rendered only when one is reported (every call of
+/// a file is a point).
+#[derive(Debug, Clone, Copy)]
+enum Label {
+    /// `` `callee(…)` ``, with the callee's range.
+    Call(TextRange),
+    /// `` `callee?.(…)` ``.
+    OptCall(TextRange),
+    /// `` `new Callee(…)` ``.
+    New(TextRange),
+    Await,
+    Yield,
+}
+
+impl Label {
+    fn text(self, text: &str) -> String {
+        let slice = |r: TextRange| short(&text[r.as_usize()]);
+        match self {
+            Label::Call(callee) => format!("`{}(…)`", slice(callee)),
+            Label::OptCall(callee) => format!("`{}?.(…)`", slice(callee)),
+            Label::New(callee) => format!("`new {}(…)`", slice(callee)),
+            Label::Await => "`await`".to_owned(),
+            Label::Yield => "`yield`".to_owned(),
+        }
+    }
 }
 
 /// A store to a variable (declarator or plain assignment).
@@ -362,7 +389,7 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn point(&mut self, end: u32, label: String, receiver: Option<Id>) {
+    fn point(&mut self, end: u32, label: Label, receiver: Option<Id>) {
         // `throw new N(28)`: the function leaves through the exception, so nothing after it in
         // the function runs once the operand did (Closure renames `FS.ErrnoError`).
         if self.throwing.last().copied().unwrap_or(false) {
@@ -545,8 +572,9 @@ impl Visit for Walker<'_, '_> {
     fn visit_expr(&mut self, expr: &Expr) {
         if let Expr::Ident(ident) = expr {
             let start = self.cx.range(ident.span).start;
-            let id = ident.to_id();
-            if !self.compared.contains(&(id.clone(), start)) {
+            let key = (ident.to_id(), start);
+            if !self.compared.contains(&key) {
+                let (id, _) = key;
                 let func = self.current();
                 let statement = self.statements.last().copied().unwrap_or(0);
                 self.uses.entry(id).or_default().push(Use {
@@ -641,7 +669,7 @@ impl Visit for Walker<'_, '_> {
             },
             _ => None,
         };
-        let label = format!("`{}(…)`", short(self.cx.slice(callee.span())));
+        let label = Label::Call(self.cx.range(callee.span()));
         self.point(self.cx.range(call.span).end, label, receiver);
     }
 
@@ -651,7 +679,7 @@ impl Visit for Walker<'_, '_> {
         if !self.may_grow(callee) {
             return;
         }
-        let label = format!("`{}?.(…)`", short(self.cx.slice(callee.span())));
+        let label = Label::OptCall(self.cx.range(callee.span()));
         self.point(self.cx.range(call.span).end, label, None);
     }
 
@@ -671,18 +699,18 @@ impl Visit for Walker<'_, '_> {
         {
             return;
         }
-        let label = format!("`new {}(…)`", short(self.cx.slice(new.callee.span())));
+        let label = Label::New(self.cx.range(new.callee.span()));
         self.point(self.cx.range(new.span).end, label, None);
     }
 
     fn visit_await_expr(&mut self, a: &AwaitExpr) {
         a.visit_children_with(self);
-        self.point(self.cx.range(a.span).end, "`await`".to_owned(), None);
+        self.point(self.cx.range(a.span).end, Label::Await, None);
     }
 
     fn visit_yield_expr(&mut self, y: &YieldExpr) {
         y.visit_children_with(self);
-        self.point(self.cx.range(y.span).end, "`yield`".to_owned(), None);
+        self.point(self.cx.range(y.span).end, Label::Yield, None);
     }
 
     fn visit_throw_stmt(&mut self, t: &ThrowStmt) {
@@ -867,7 +895,7 @@ impl Walker<'_, '_> {
                     continue;
                 }
                 if let Some(point) = self.point_between(id, def, read) {
-                    return Some(Why::Point(point.label.clone()));
+                    return Some(Why::Point(point.label.text(self.cx.text)));
                 }
             } else if self.encloses(def.func, read.func) {
                 // A closure: unless it stores a value itself before reading.

@@ -18,7 +18,7 @@
 //! function itself still writes the header and the rewind id on every sleep: no header code is
 //! duplicated and no heap view has to be identified.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use swc_atoms::Atom;
 use swc_common::{Span, Spanned, SyntaxContext};
@@ -564,7 +564,7 @@ pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
         alloc: &unwind.alloc,
         found: Vec::new(),
         references: 0,
-        bindings: HashMap::new(),
+        bindings: HashMap::default(),
         uses_cache_name: false,
     };
     cx.parsed.program.visit_with(&mut program);
