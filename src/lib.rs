@@ -638,9 +638,31 @@ fn distinct_passes(passes: impl Iterator<Item = PassId>) -> Vec<PassId> {
 
 fn analyze(text: &str, parsed: &Parsed, options: &Options) -> Analysis {
     let cx = Context::new(text, parsed, options);
+    let passes = options.passes();
     let mut analysis = Analysis::default();
-    for pass in options.passes() {
-        pass.analyze(&cx, &mut analysis);
+    if passes.len() > 1 && source::on_parser_pool(text.len()) {
+        // The passes run side by side on the parser pool (whose threads all have the stack
+        // this input needs); each fills its own analysis, merged in pass order, so the result
+        // is the same as one after the other. The heap views every pass needs come first.
+        use rayon::prelude::*;
+        cx.views();
+        let each: Vec<Analysis> = passes
+            .par_iter()
+            .with_max_len(1)
+            .map(|pass| {
+                let mut own = Analysis::default();
+                pass.analyze(&cx, &mut own);
+                own
+            })
+            .collect();
+        for own in each {
+            analysis.findings.extend(own.findings);
+            analysis.remarks.extend(own.remarks);
+        }
+    } else {
+        for pass in passes {
+            pass.analyze(&cx, &mut analysis);
+        }
     }
     analysis.findings.sort_by_key(|f| (f.range.start, f.pass));
     analysis
@@ -813,6 +835,35 @@ mod tests {
             checked >= 20,
             "only {checked} corpus files became trace-free"
         );
+    }
+
+    /// The passes side by side on the parser pool say exactly what they say one after the
+    /// other (on a thread of its own, which is not the pool's).
+    #[test]
+    fn passes_in_parallel_agree_with_passes_in_sequence() {
+        for path in corpus() {
+            let lang = Lang::from_path(&path);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let body = SourceText::new(&text).body;
+            let run = || {
+                let Ok(parsed) = parse(body, lang) else {
+                    return (String::new(), source::on_parser_pool(body.len()));
+                };
+                let analysis = analyze(body, &parsed, &Options::default());
+                (format!("{analysis:?}"), source::on_parser_pool(body.len()))
+            };
+            let (parallel, pooled) = with_big_stack(body.len(), run).unwrap();
+            let (serial, not_pooled) = std::thread::scope(|s| {
+                std::thread::Builder::new()
+                    .stack_size(1 << 30)
+                    .spawn_scoped(s, run)
+                    .unwrap()
+                    .join()
+                    .unwrap()
+            });
+            assert!(pooled && !not_pooled);
+            assert_eq!(parallel, serial, "{}", path.display());
+        }
     }
 
     #[test]

@@ -284,6 +284,15 @@ pub fn in_parser_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// Whether the current thread is one of the parser pool's and the pool's threads have the
+/// stack `input_len` bytes of input need, so work on that input may be spread over the pool.
+#[must_use]
+pub fn on_parser_pool(input_len: usize) -> bool {
+    BIG_STACK.with(std::cell::Cell::get) == POOL_STACK
+        && stack_for(input_len) <= POOL_STACK
+        && rayon::current_thread_index().is_some()
+}
+
 /// Runs `f` on a thread with a stack sized for `input_len` bytes of input: at least 1 GiB,
 /// 1 KiB more per input byte, at most 16 GiB. This reserves address space only; pages are
 /// touched as deep as the input really goes.

@@ -59,7 +59,7 @@
 //! - emscripten-core/emscripten#6747, "Attempting to access detached ArrayBuffer in WASM after memory growth"
 
 use rustc_hash::FxHashMap as HashMap;
-use std::cell::OnceCell;
+use std::sync::OnceLock as OnceCell;
 
 use swc_common::{Span, Spanned, SyntaxContext};
 use swc_ecma_ast::{

@@ -33,7 +33,7 @@
 //! count: statement order is what the analysis follows.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::cell::OnceCell;
+use std::sync::OnceLock as OnceCell;
 
 use swc_atoms::Atom;
 use swc_common::Spanned;

@@ -4,8 +4,8 @@
 //! The registry is the [`PassId`] enum: adding a pass means a variant, a file, and a line in
 //! each `match` below.
 
-use std::cell::OnceCell;
 use std::str::FromStr;
+use std::sync::OnceLock as OnceCell;
 
 use serde::Serialize;
 use swc_common::{Span, Spanned};
