@@ -298,7 +298,7 @@ impl Plan {
             groups: Vec::new(),
             scopes: Vec::new(),
             decl: None,
-            listed: Vec::new(),
+            listed: rustc_hash::FxHashSet::default(),
         };
         cx.parsed.program.visit_with(&mut collector);
         let mut plan = Plan {
@@ -611,7 +611,9 @@ struct Collector<'a, 'cx> {
     scopes: Vec<TextRange>,
     /// The declaration whose declarators are being visited.
     decl: Option<(TextRange, bool, Vec<TextRange>)>,
-    listed: Vec<Span>,
+    /// The `var` statements that sit directly in a statement list (a set: a file has
+    /// thousands).
+    listed: rustc_hash::FxHashSet<Span>,
 }
 
 impl Collector<'_, '_> {
@@ -803,7 +805,7 @@ impl Visit for Collector<'_, '_> {
     fn visit_stmts(&mut self, stmts: &[Stmt]) {
         for stmt in stmts {
             if let Stmt::Decl(Decl::Var(var)) = stmt {
-                self.listed.push(var.span);
+                self.listed.insert(var.span);
             }
         }
         for stmt in stmts {
@@ -814,7 +816,7 @@ impl Visit for Collector<'_, '_> {
     fn visit_module_items(&mut self, items: &[ModuleItem]) {
         for item in items {
             if let ModuleItem::Stmt(Stmt::Decl(Decl::Var(var))) = item {
-                self.listed.push(var.span);
+                self.listed.insert(var.span);
             }
         }
         for item in items {
