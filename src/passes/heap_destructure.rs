@@ -410,7 +410,7 @@ impl Plan {
 
 /// Builds the edits for one group: the pattern change plus every use.
 fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fix {
-    let compact = cx.style.compact;
+    let compact = cx.style().compact;
     let sep = if compact { "," } else { ", " };
     let others = || {
         if compact {
@@ -509,7 +509,7 @@ fn use_edits(
     binding: &Binding,
     accessor: bool,
 ) -> Vec<Edit> {
-    let sep = if cx.style.compact { "," } else { ", " };
+    let sep = if cx.style().compact { "," } else { ", " };
     // Edits stay outside the index and value, so uses nested in them get their own edits.
     match &u.kind {
         UseKind::Read { member, index } if accessor => vec![
@@ -536,7 +536,7 @@ fn use_edits(
             format!(
                 "{}:{}{access}",
                 binding.local.0,
-                if cx.style.compact { "" } else { " " }
+                if cx.style().compact { "" } else { " " }
             ),
         )],
         _ => vec![Edit::replace(u.range, access.to_owned())],

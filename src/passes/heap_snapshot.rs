@@ -286,7 +286,7 @@ impl Snapshots<'_, '_> {
         ctxt.and_then(|ctxt| {
             self.cx
                 .views()
-                .protected_read(snap.view, text, ctxt, self.cx.style.compact)
+                .protected_read(snap.view, text, ctxt, self.cx.style().compact)
         })
         .unwrap_or_else(|| text.to_owned())
     }
@@ -316,7 +316,7 @@ impl Snapshots<'_, '_> {
 
     fn fix(&self, prop: &Prop, snap: &Snap<'_>) -> Fix {
         let cx = self.cx;
-        let compact = cx.style.compact;
+        let compact = cx.style().compact;
         let key = snap.key.as_str();
         let value = snap.value.span();
         let read = self.read_text(snap);
@@ -376,7 +376,7 @@ impl Snapshots<'_, '_> {
                 let object = accessor_object(
                     value_text,
                     compact,
-                    multiline.then_some((indent, &cx.style)),
+                    multiline.then_some((indent, cx.style())),
                 );
                 self.value_fix(prop, title, object)
             }
@@ -389,7 +389,7 @@ impl Snapshots<'_, '_> {
 
     /// Replaces the property's value (expanding a shorthand) with `replacement`.
     fn value_fix(&self, prop: &Prop, title: String, replacement: String) -> Fix {
-        let sep = if self.cx.style.compact { ":" } else { ": " };
+        let sep = if self.cx.style().compact { ":" } else { ": " };
         match prop {
             Prop::Shorthand(ident) => Fix::safe(
                 title,
