@@ -108,7 +108,7 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
         statements: Vec::new(),
         points: Vec::new(),
         defs: HashMap::default(),
-        uses: HashMap::default(),
+        uses: Vec::new(),
         decl_fn: HashMap::default(),
         aliases: HashMap::default(),
         props: Vec::new(),
@@ -207,7 +207,9 @@ struct Walker<'a, 'cx> {
     statements: Vec<u32>,
     points: Vec<Point>,
     defs: HashMap<Id, Vec<Def>>,
-    uses: HashMap<Id, Vec<Use>>,
+    /// Every read of a variable, in walk order (grouped by variable only for the few that
+    /// hold a memory-backed value, in `finish`).
+    uses: Vec<(Id, Use)>,
     /// The function that declares each variable (absent: global, or the program).
     decl_fn: HashMap<Id, usize>,
     /// Variables declared with a memory-backed initialiser.
@@ -577,11 +579,14 @@ impl Visit for Walker<'_, '_> {
                 let (id, _) = key;
                 let func = self.current();
                 let statement = self.statements.last().copied().unwrap_or(0);
-                self.uses.entry(id).or_default().push(Use {
-                    func,
-                    start,
-                    statement,
-                });
+                self.uses.push((
+                    id,
+                    Use {
+                        func,
+                        start,
+                        statement,
+                    },
+                ));
             }
             return;
         }
@@ -809,13 +814,25 @@ impl Walker<'_, '_> {
                 outlives: Outlives::Property(store.target.clone()),
             });
         }
+        let held: HashSet<&Id> = self
+            .defs
+            .iter()
+            .filter(|(_, defs)| defs.iter().any(|d| d.held.is_some()))
+            .map(|(id, _)| id)
+            .collect();
+        let mut reads: HashMap<&Id, Vec<Use>> = HashMap::default();
+        for (id, read) in &self.uses {
+            if held.contains(id) {
+                reads.entry(id).or_default().push(*read);
+            }
+        }
         for (id, defs) in &self.defs {
             // Re-validated (`.buffer` compared), or refreshed along with the views (3.1.x's
             // `buffer` global, which `updateGlobalBufferAndViews` assigns).
             if self.guarded_ids.contains(id) || defs.iter().any(|d| refresh(d.func)) {
                 continue;
             }
-            let uses = self.uses.get(id).map_or(&[][..], Vec::as_slice);
+            let uses = reads.get(id).map_or(&[][..], Vec::as_slice);
             if uses.is_empty() {
                 continue;
             }
