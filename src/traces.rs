@@ -4,21 +4,23 @@
 //!
 //! Why it is safe: every finding and remark of every pass needs, somewhere in the file, one of
 //! - a heap view (`views`): a binding named `HEAP8` … or `GROWABLE_HEAP_…`, or one a refresh
-//!   function assigns `new <Int8|…|BigUint64>Array(…)`; `Module.HEAPx` — text `HEAP` or `Array`;
+//!   function assigns `new <Int8|…|BigUint64>Array(…)`; `Module.HEAPx` — text `HEAP`, or a
+//!   typed array's name, which ends in `8Array`, `6Array`, `2Array`, `4Array` or `dArray`;
 //! - a typed array, `DataView` or memory buffer (`kept`: `new Uint8Array(x.buffer)`,
-//!   `X.buffer`, `view.subarray(…)`) — text `Array`, `DataView`, `buffer`, `HEAP`;
+//!   `X.buffer`, `view.subarray(…)`) — a typed array's name, `DataView`, `buffer`, `HEAP`;
 //! - an Asyncify runtime (`asyncify-sleep-alloc`): `var Asyncify = {…}`, `$Asyncify`, JSPI's
 //!   `WebAssembly.Suspending`/`promising`/`Function`, the `invalid state: ` message of
 //!   Closure-renamed glue, growsafe's own `growsafeAsyncify` — text `Asyncify`, `WebAssembly`,
-//!   `invalid`, `growsafe`; or, with every name renamed, a function shaped like `allocateData`
+//!   `invalid state`, `growsafe`; or, with every name renamed, a function shaped like `allocateData`
 //!   (`var a = f(N), b = a + 12; …` with a header of 12 or 24 bytes) — a numeric literal 12 or
 //!   24;
 //! - a `growsafe-ignore` comment (`unused-suppression`) — text `growsafe`.
 //!
 //! The names above are matched by the passes on identifiers and string values, which equal their
 //! source text unless written with escapes. So the search runs on the text with escapes undone
-//! where that is exact (`\H` is `H`; a `\n` becomes `n`, a letter where the value has none,
-//! which can only add matches), and gives up — no fast path — on any escape that can spell an
+//! where that is exact (`\H` is `H`, `\ ` is a space; a `\n` becomes `n`, a letter where the
+//! value has a line break, which can only add matches, as no trace word holds a line break),
+//! and gives up — no fast path — on any escape that can spell an
 //! arbitrary character (`\u`, `\x`, octal, line continuations). Numbers are found by scanning
 //! every literal-like run of the text; one that cannot be read counts as 12.
 //!
@@ -30,15 +32,21 @@
 
 use crate::source::Lang;
 
-/// Words whose absence (after undoing escapes) proves that no pass can report anything.
-pub(crate) const TRACE_WORDS: [&str; 8] = [
+/// Words whose absence (after undoing escapes) proves that no pass can report anything. The
+/// typed arrays are found by the ends of their names (`Int8Array` … `BigUint64Array`,
+/// `Uint8ClampedArray`, `Float16Array`), so that `Array.isArray` alone is no trace.
+pub(crate) const TRACE_WORDS: [&str; 12] = [
     "HEAP",
-    "Array",
+    "8Array",
+    "6Array",
+    "2Array",
+    "4Array",
+    "dArray",
     "DataView",
     "buffer",
     "Asyncify",
     "WebAssembly",
-    "invalid",
+    "invalid state",
     "growsafe",
 ];
 
@@ -163,6 +171,9 @@ mod tests {
             "function add(a, b) { return a + b * 2; }\nconsole.log(add(1, 3.5e3));\n"
         ));
         assert!(!traced("var s = 'a\\nb\\t\\\\c', r = /\\d+\\.\\w/;\n"));
+        assert!(!traced(
+            "if (!Array.isArray(x)) throw new Error('invalid argument');\n"
+        ));
     }
 
     #[test]
@@ -170,6 +181,9 @@ mod tests {
         for text in [
             "var x = HEAP8;",
             "new Uint8Array(8)",
+            "new Uint8ClampedArray(8)",
+            "new Float16Array(8)",
+            "new BigUint64Array(8)",
             "m.buffer",
             "new DataView(b)",
             "var Asyncify = {}",
