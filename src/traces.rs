@@ -77,19 +77,19 @@ pub(crate) fn has_traces(text: &str, lang: Lang) -> bool {
 /// an arbitrary character (`\u`, `\x`, `\0`–`\7`, a line continuation).
 fn unescape(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let mut after = rest[at + 1..].chars();
+        match after.next() {
             None => {}
             Some('u' | 'x' | '0'..='7' | '\r' | '\n' | '\u{2028}' | '\u{2029}') => return None,
             Some('\\') => out.push(' '),
             Some(next) => out.push(next),
         }
+        rest = after.as_str();
     }
+    out.push_str(rest);
     Some(out)
 }
 
@@ -99,8 +99,9 @@ fn is_ident_byte(b: u8) -> bool {
 
 /// Whether a numeric literal of the text may have one of `values`: every run that starts like a
 /// number (a digit, or `.` and a digit, not inside an ASCII identifier) is read as a JS numeric
-/// literal (decimal, legacy octal, `0x`/`0o`/`0b`, separators, a BigInt suffix); a run that does
-/// not read counts as a match.
+/// literal (decimal, legacy octal, `0x`/`0o`/`0b`, separators, a BigInt suffix). A run that does
+/// not read as one literal (`1.2.3` in a version string, `2px`) is read the way the lexer would
+/// read its pieces (see [`decimal_pieces`]); a piece that does not read counts as a match.
 fn has_number(text: &str, values: &[f64]) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
@@ -119,19 +120,76 @@ fn has_number(text: &str, values: &[f64]) -> bool {
         {
             j += 1;
         }
-        match number_values(&text[i..j]) {
-            Some(found) if !found.iter().any(|v| values.contains(v)) => {}
-            _ => return true,
+        let run = &text[i..j];
+        let found = match number_values(run) {
+            Some((value, octal)) => {
+                values.contains(&value) || octal.is_some_and(|v| values.contains(&v))
+            }
+            None => {
+                decimal_pieces(run).is_none_or(|found| found.iter().any(|v| values.contains(v)))
+            }
+        };
+        if found {
+            return true;
         }
         i = j;
     }
     false
 }
 
-/// The values a numeric-literal-like run may have (two for a leading `0`: legacy octal and
-/// decimal); `None` when it does not read as a number.
-fn number_values(run: &str) -> Option<Vec<f64>> {
-    let digits: String = run.chars().filter(|&c| c != '_').collect();
+/// The values of the literals the lexer could read in a run that is not one literal
+/// (`1.2.3` in a version string, `1.x`, `2px`): from each digit (or `.` and digit) not inside a
+/// piece already read, the longest decimal literal (digits and `_`, a fraction, an exponent, a
+/// BigInt `n`); `None` (a possible match) at a `0x`/`0o`/`0b` prefix.
+fn decimal_pieces(run: &str) -> Option<Vec<f64>> {
+    let b = run.as_bytes();
+    let digits_from = |mut k: usize| {
+        while k < b.len() && (b[k].is_ascii_digit() || b[k] == b'_') {
+            k += 1;
+        }
+        k
+    };
+    let mut values = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let starts =
+            b[i].is_ascii_digit() || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        if b[i] == b'0' && b.get(i + 1).is_some_and(|c| b"xXoObB".contains(c)) {
+            return None;
+        }
+        let mut k = digits_from(i);
+        if b.get(k) == Some(&b'.') {
+            k = digits_from(k + 1);
+        }
+        if b.get(k).is_some_and(|c| matches!(c, b'e' | b'E')) {
+            let sign = usize::from(b.get(k + 1).is_some_and(|c| matches!(c, b'+' | b'-')));
+            if b.get(k + 1 + sign).is_some_and(u8::is_ascii_digit) {
+                k = digits_from(k + 1 + sign);
+            }
+        }
+        if b.get(k) == Some(&b'n') {
+            k += 1;
+        }
+        let (value, octal) = number_values(&run[i..k])?;
+        values.push(value);
+        values.extend(octal);
+        i = k;
+    }
+    Some(values)
+}
+
+/// The value a numeric-literal-like run may have, and its legacy octal value for a leading `0`;
+/// `None` when it does not read as a number.
+fn number_values(run: &str) -> Option<(f64, Option<f64>)> {
+    let digits: std::borrow::Cow<'_, str> = if run.contains('_') {
+        run.chars().filter(|&c| c != '_').collect::<String>().into()
+    } else {
+        run.into()
+    };
     let digits = digits.strip_suffix('n').unwrap_or(&digits);
     let radix = |prefix: &[&str], radix: u32| {
         prefix
@@ -143,18 +201,17 @@ fn number_values(run: &str) -> Option<Vec<f64>> {
         .or_else(|| radix(&["0o", "0O"], 8))
         .or_else(|| radix(&["0b", "0B"], 2))
     {
-        return Some(vec![v?]);
+        return Some((v?, None));
     }
-    let mut values = Vec::new();
-    if digits.len() > 1
+    let octal = if digits.len() > 1
         && digits.starts_with('0')
         && digits.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(v) = u128::from_str_radix(digits, 8)
     {
-        values.push(v as f64);
-    }
-    values.push(digits.parse::<f64>().ok()?);
-    Some(values)
+        u128::from_str_radix(digits, 8).ok().map(|v| v as f64)
+    } else {
+        None
+    };
+    Some((digits.parse::<f64>().ok()?, octal))
 }
 
 #[cfg(test)]
@@ -209,7 +266,24 @@ mod tests {
             let text = format!("function f() {{ var a = g(), b = a + {n}; return a; }}");
             assert!(traced(&text), "{n}");
         }
-        for n in ["13", "0x1", "120", "a12", "x24y"] {
+        for n in [
+            "1.2.3",
+            "127.0.0.1",
+            "11.99999999999999999.5",
+            "2.4.0",
+            "12px",
+            "1.2e1.5",
+        ] {
+            let text = format!("var v = '{n}';");
+            assert_eq!(
+                traced(&text),
+                !["1.2.3", "127.0.0.1", "2.4.0"].contains(&n),
+                "{n}"
+            );
+        }
+        for n in [
+            "13", "0x1", "120", "a12", "x24y", "3px", "1.x", "2nd", "1.5.7",
+        ] {
             let text = format!("var b = a + {n};");
             assert!(!traced(&text), "{n}");
         }
