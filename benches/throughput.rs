@@ -7,7 +7,12 @@
 //! the ratio includes Node's start-up; `--exportES6` so ES-module glue parses too) as a peer. Files: the pinned npm glue fetched by
 //! `scripts/fetch-real-glue.sh` into `target/real-glue`, or the files named on the command line.
 //!
-//! Not a timed test: it only prints. `BENCH_RUNS` sets the number of runs per measurement (11).
+//! Also per file: the peak memory (`/usr/bin/time` maxrss) of `growsafe check` and `growsafe fix`;
+//! then `growsafe check`/`fix` over all pinned glue and fixtures with `RAYON_NUM_THREADS=1`
+//! against `2` (the parallel speed-up) and that check's peak memory.
+//!
+//! Not a timed test: it only prints. `BENCH_RUNS` sets the number of runs per measurement (11);
+//! `BENCH_NO_CLI=1` skips the many-files part.
 
 #![allow(clippy::print_stdout)] // A benchmark report is its output.
 
