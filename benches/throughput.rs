@@ -7,7 +7,12 @@
 //! the ratio includes Node's start-up; `--exportES6` so ES-module glue parses too) as a peer. Files: the pinned npm glue fetched by
 //! `scripts/fetch-real-glue.sh` into `target/real-glue`, or the files named on the command line.
 //!
-//! Not a timed test: it only prints. `BENCH_RUNS` sets the number of runs per measurement (11).
+//! Also per file: the peak memory (`/usr/bin/time` maxrss) of `growsafe check` and `growsafe fix`;
+//! then `growsafe check`/`fix` over all pinned glue and fixtures with `RAYON_NUM_THREADS=1`
+//! against `2` (the parallel speed-up) and that check's peak memory.
+//!
+//! Not a timed test: it only prints. `BENCH_RUNS` sets the number of runs per measurement (11);
+//! `BENCH_NO_CLI=1` skips the many-files part.
 
 #![allow(clippy::print_stdout)] // A benchmark report is its output.
 
@@ -76,6 +81,109 @@ fn growable_heap(path: &Path) -> Option<Duration> {
     runs.map(median)
 }
 
+/// Peak resident memory of `growsafe ARGS` in KiB, through `/usr/bin/time -f %M`.
+fn peak_kib(args: &[&std::ffi::OsStr]) -> Option<u64> {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        return None;
+    }
+    let out = Command::new(time)
+        .arg("-f")
+        .arg("%M")
+        .arg(env!("CARGO_BIN_EXE_growsafe"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Peak memory of `growsafe check FILE` and `growsafe fix` on a copy, in MB.
+fn peak_mb(path: &Path) -> Option<(f64, f64)> {
+    let check = peak_kib(&[
+        "check".as_ref(),
+        "--format".as_ref(),
+        "concise".as_ref(),
+        path.as_os_str(),
+    ])?;
+    let dir = tempfile::tempdir().ok()?;
+    let copy = dir.path().join(path.file_name()?);
+    std::fs::copy(path, &copy).ok()?;
+    let fix = peak_kib(&["fix".as_ref(), "--quiet".as_ref(), copy.as_os_str()])?;
+    Some((check as f64 * 1024.0 / 1e6, fix as f64 * 1024.0 / 1e6))
+}
+
+/// Wall time of one `growsafe check` over `files` with `threads` rayon threads (median of 5).
+fn cli_check(files: &[PathBuf], threads: usize) -> Duration {
+    let run = || {
+        let start = Instant::now();
+        Command::new(env!("CARGO_BIN_EXE_growsafe"))
+            .args(["check", "--format", "concise"])
+            .args(files)
+            .env("RAYON_NUM_THREADS", threads.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("growsafe runs");
+        start.elapsed()
+    };
+    run();
+    median((0..5).map(|_| run()).collect())
+}
+
+/// Wall time of `growsafe fix` over copies of `files` with `threads` rayon threads (median of 5).
+fn cli_fix(files: &[PathBuf], threads: usize) -> Duration {
+    let run = || {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let copies: Vec<PathBuf> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let copy = dir
+                    .path()
+                    .join(format!("{i}-{}", f.file_name().unwrap().to_string_lossy()));
+                std::fs::copy(f, &copy).expect("copy");
+                copy
+            })
+            .collect();
+        let start = Instant::now();
+        Command::new(env!("CARGO_BIN_EXE_growsafe"))
+            .args(["fix", "--quiet"])
+            .args(&copies)
+            .env("RAYON_NUM_THREADS", threads.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("growsafe runs");
+        start.elapsed()
+    };
+    run();
+    median((0..5).map(|_| run()).collect())
+}
+
+/// Every JavaScript file under `dir`, recursively.
+fn js_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            js_files(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "js" || e == "mjs" || e == "cjs")
+        {
+            out.push(path);
+        }
+    }
+}
+
 fn main() {
     let runs: usize = std::env::var("BENCH_RUNS")
         .ok()
@@ -106,8 +214,17 @@ fn main() {
         "runs per measurement: {runs} (median); times in ms; ratios against the bare swc parse"
     );
     println!(
-        "{:<44} {:>7} {:>8} {:>8} {:>6} {:>8} {:>6} {:>8} {:>10}",
-        "file", "MB", "parse", "check", "x", "fix", "x", "fix MB/s", "growableHeap x"
+        "{:<44} {:>7} {:>8} {:>8} {:>6} {:>8} {:>6} {:>8} {:>10} {:>16}",
+        "file",
+        "MB",
+        "parse",
+        "check",
+        "x",
+        "fix",
+        "x",
+        "fix MB/s",
+        "growableHeap x",
+        "peak MB chk/fix"
     );
     let options = Options::default();
     for path in files {
@@ -121,9 +238,13 @@ fn main() {
             || "-".to_owned(),
             |d| format!("{:.2}", d.as_secs_f64() / parse.as_secs_f64()),
         );
+        let peak = peak_mb(&path).map_or_else(
+            || "-".to_owned(),
+            |(check, fix)| format!("{check:.0}/{fix:.0}"),
+        );
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "{:<44} {:>7.2} {:>8.1} {:>8.1} {:>6.2} {:>8.1} {:>6.2} {:>8.1} {:>10}",
+            "{:<44} {:>7.2} {:>8.1} {:>8.1} {:>6.2} {:>8.1} {:>6.2} {:>8.1} {:>10} {:>16}",
             path.file_name().unwrap().to_string_lossy(),
             mb,
             ms(parse),
@@ -133,6 +254,53 @@ fn main() {
             fix.as_secs_f64() / parse.as_secs_f64(),
             mb / fix.as_secs_f64(),
             peer,
+            peak,
         );
     }
+    if std::env::var_os("BENCH_NO_CLI").is_some() {
+        return;
+    }
+    // The CLI over many files: the pinned glue and every fixture, one thread against two.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut many = Vec::new();
+    js_files(&root.join("target/real-glue"), &mut many);
+    js_files(&root.join("fixtures"), &mut many);
+    many.sort();
+    let mb = many
+        .iter()
+        .map(|f| f.metadata().map_or(0, |m| m.len()))
+        .sum::<u64>() as f64
+        / 1e6;
+    println!(
+        "\n`growsafe check` / `growsafe fix` on {} files ({mb:.1} MB), wall time, median of 5:",
+        many.len()
+    );
+    let peak = peak_kib(
+        &[
+            ["check".as_ref(), "--format".as_ref(), "concise".as_ref()].as_slice(),
+            many.iter()
+                .map(|f| f.as_os_str())
+                .collect::<Vec<_>>()
+                .as_slice(),
+        ]
+        .concat(),
+    )
+    .map_or_else(
+        || "-".to_owned(),
+        |k| format!("{:.0}", k as f64 * 1024.0 / 1e6),
+    );
+    for (name, cli) in [
+        ("check", cli_check as fn(&[PathBuf], usize) -> Duration),
+        ("fix", cli_fix),
+    ] {
+        let one = cli(&many, 1);
+        let two = cli(&many, 2);
+        println!(
+            "  {name}: 1 thread {:.0} ms, 2 threads {:.0} ms, speed-up {:.2}x",
+            one.as_secs_f64() * 1e3,
+            two.as_secs_f64() * 1e3,
+            one.as_secs_f64() / two.as_secs_f64()
+        );
+    }
+    println!("  peak memory of the check over all files (default threads): {peak} MB");
 }

@@ -311,16 +311,18 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             (input, options)
         })
         .collect();
-    let outcomes: Vec<Result<(String, CheckOutput)>> = jobs
-        .par_iter()
-        .map(|(input, options)| {
-            let options = options.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
-            let text = input.read()?;
-            let out = check_source(&text, input.lang, options)
-                .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
-            Ok((text, out))
-        })
-        .collect();
+    // On the parser pool, so each file is parsed on the thread that reads it.
+    let outcomes: Vec<Result<(String, CheckOutput)>> = crate::source::in_parser_pool(|| {
+        jobs.par_iter()
+            .map(|(input, options)| {
+                let options = options.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                let text = input.read()?;
+                let out = check_source(&text, input.lang, options)
+                    .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
+                Ok((text, out))
+            })
+            .collect()
+    });
     for ((input, _), outcome) in jobs.into_iter().zip(outcomes) {
         match outcome {
             Ok((text, out)) => {
@@ -368,17 +370,19 @@ fn fix(args: &FixArgs) -> Result<ExitCode> {
         .iter()
         .map(|input| settings.options_for(input))
         .collect();
-    let fixed: Vec<Result<(String, FixOutput)>> = inputs
-        .par_iter()
-        .zip(jobs.par_iter())
-        .map(|(input, options)| {
-            let options = options.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
-            let text = input.read()?;
-            let out = fix_source(&text, input.lang, options)
-                .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
-            Ok((text, out))
-        })
-        .collect();
+    let fixed: Vec<Result<(String, FixOutput)>> = crate::source::in_parser_pool(|| {
+        inputs
+            .par_iter()
+            .zip(jobs.par_iter())
+            .map(|(input, options)| {
+                let options = options.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                let text = input.read()?;
+                let out = fix_source(&text, input.lang, options)
+                    .map_err(|e| anyhow::anyhow!("{}:{e}", input.name))?;
+                Ok((text, out))
+            })
+            .collect()
+    });
     for (input, result) in inputs.iter().zip(fixed) {
         match result.and_then(|(text, out)| finish_fix(args, input, &text, &out)) {
             Ok(outcome) => {

@@ -134,6 +134,11 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut starts = vec![0];
+        if !text.contains('\r') {
+            // The usual case, with a fast newline search.
+            starts.extend(text.match_indices('\n').map(|(i, _)| to_u32(i + 1)));
+            return LineIndex { starts };
+        }
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {

@@ -35,6 +35,7 @@ pub mod report;
 pub mod source;
 pub mod style;
 pub mod suppress;
+mod traces;
 
 use std::fmt;
 
@@ -402,10 +403,30 @@ fn analyze_file(body: &str, lang: Lang, options: &Options) -> Result<Round, Erro
 }
 
 fn read_and_analyze(body: &str, lang: Lang, options: &Options) -> Result<Round, Error> {
+    read_and_analyze_with(body, lang, options, true)
+}
+
+/// [`read_and_analyze`], optionally without the fast path for trace-free files (for tests).
+fn read_and_analyze_with(
+    body: &str,
+    lang: Lang,
+    options: &Options,
+    fast_path: bool,
+) -> Result<Round, Error> {
     let Some(library) = scan_library(body, lang)? else {
+        if fast_path && !traces::has_traces(body, lang) {
+            // No pass can report anything: only check that the file parses.
+            source::validate(body, lang).map_err(|e| syntax_error(body, &e))?;
+            return Ok(Round {
+                analysis: Analysis::default(),
+                library: None,
+            });
+        }
         let parsed = parse(body, lang).map_err(|e| syntax_error(body, &e))?;
+        let analysis = analyze(body, &parsed, options);
+        source::drop_later(body.len(), parsed);
         return Ok(Round {
-            analysis: analyze(body, &parsed, options),
+            analysis,
             library: None,
         });
     };
@@ -617,9 +638,51 @@ fn distinct_passes(passes: impl Iterator<Item = PassId>) -> Vec<PassId> {
 
 fn analyze(text: &str, parsed: &Parsed, options: &Options) -> Analysis {
     let cx = Context::new(text, parsed, options);
+    let passes = options.passes();
     let mut analysis = Analysis::default();
-    for pass in options.passes() {
-        pass.analyze(&cx, &mut analysis);
+    if passes.len() > 1 && source::on_parser_pool(text.len()) {
+        // The passes run side by side on the parser pool (whose threads all have the stack
+        // this input needs), in groups that share an analysis (so no job waits for another's),
+        // each pass into its own analysis, merged in pass order: the result is the same as one
+        // after the other. The heap views every pass needs come first.
+        use rayon::prelude::*;
+        let group = |pass: PassId| match pass {
+            PassId::HeapSnapshot | PassId::HeapDestructure => 0,
+            PassId::StoredHeapView | PassId::KeptBufferView => 1,
+            PassId::AsyncifySleepAlloc => 2,
+            PassId::HeapObjectCopy => 3,
+            PassId::UnusedSuppression => 4,
+        };
+        let mut groups: Vec<Vec<(usize, PassId)>> = Vec::new();
+        for (order, &pass) in passes.iter().enumerate() {
+            match groups.iter_mut().find(|g| group(g[0].1) == group(pass)) {
+                Some(g) => g.push((order, pass)),
+                None => groups.push(vec![(order, pass)]),
+            }
+        }
+        cx.views();
+        let mut each: Vec<(usize, Analysis)> = groups
+            .par_iter()
+            .with_max_len(1)
+            .flat_map_iter(|g| {
+                g.iter()
+                    .map(|&(order, pass)| {
+                        let mut own = Analysis::default();
+                        pass.analyze(&cx, &mut own);
+                        (order, own)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        each.sort_by_key(|(order, _)| *order);
+        for (_, own) in each {
+            analysis.findings.extend(own.findings);
+            analysis.remarks.extend(own.remarks);
+        }
+    } else {
+        for pass in passes {
+            pass.analyze(&cx, &mut analysis);
+        }
     }
     analysis.findings.sort_by_key(|f| (f.range.start, f.pass));
     analysis
@@ -681,6 +744,163 @@ mod tests {
         assert!(analysis.findings[0].fix.is_none());
         assert!(analysis.findings[1].fix.is_none());
         assert!(analysis.findings[2].fix.is_some());
+    }
+
+    /// Every fixture and pinned real glue file (`target/real-glue`, when fetched).
+    fn corpus() -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| {
+                    ["js", "mjs", "cjs", "ts", "mts", "cts", "tsx"]
+                        .contains(&e.to_str().unwrap_or(""))
+                }) {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("fixtures"), &mut files);
+        walk(&root.join("target/real-glue"), &mut files);
+        files.sort();
+        files
+    }
+
+    /// What a reading says, comparable: the analysis and library report, or the error.
+    fn outcome(body: &str, lang: Lang, options: &Options, fast_path: bool) -> String {
+        let round = with_big_stack(body.len(), || {
+            let mut round = read_and_analyze_with(body, lang, options, fast_path)?;
+            let active = options.passes();
+            let problems = suppress::apply(body, &mut round.analysis, &active);
+            Ok::<_, Error>((round.analysis, round.library, problems.len()))
+        })
+        .unwrap();
+        format!("{round:?}")
+    }
+
+    /// The fast path's claim, tested on the corpus with every trace scrubbed out: a file the
+    /// guard lets through gets nothing from any pass, and the same answer either way.
+    #[test]
+    fn trace_free_files_get_nothing_from_the_passes() {
+        let scrub = |text: &str| {
+            let mut text = text.to_owned();
+            for (word, neutral) in [
+                ("HEAP", "HEAQ"),
+                ("Array", "Arrax"),
+                ("DataView", "DataViex"),
+                ("buffer", "buffex"),
+                ("Asyncify", "Asyncifx"),
+                ("WebAssembly", "WebAssemblx"),
+                ("invalid", "invalix"),
+                ("growsafe", "growsafx"),
+                ("12", "13"),
+                ("24", "25"),
+            ] {
+                text = text.replace(word, neutral);
+            }
+            text
+        };
+        let styles = [
+            Options::default(),
+            Options {
+                heap_style: HeapStyle::Accessor,
+                ..Options::default()
+            },
+        ];
+        let mut checked = 0;
+        for path in corpus() {
+            let lang = Lang::from_path(&path);
+            let text = std::fs::read_to_string(&path).unwrap();
+            // The original: traces exactly where the passes report something.
+            let original = SourceText::new(&text).body;
+            if !traces::has_traces(original, lang) {
+                for options in &styles {
+                    assert_eq!(
+                        outcome(original, lang, options, false),
+                        outcome(original, lang, options, true),
+                        "{}",
+                        path.display()
+                    );
+                }
+            }
+            let scrubbed = scrub(original);
+            if traces::has_traces(&scrubbed, lang) {
+                continue;
+            }
+            checked += 1;
+            for options in &styles {
+                let full = outcome(&scrubbed, lang, options, false);
+                assert!(
+                    full.starts_with("Err(")
+                        || (full.starts_with("Ok((Analysis { findings: [], remarks: [] },")
+                            && full.ends_with(", 0))")),
+                    "{}: a pass reports on trace-free text: {full}",
+                    path.display()
+                );
+                assert_eq!(
+                    full,
+                    outcome(&scrubbed, lang, options, true),
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+        assert!(
+            checked >= 20,
+            "only {checked} corpus files became trace-free"
+        );
+    }
+
+    /// The passes side by side on the parser pool say exactly what they say one after the
+    /// other (on a thread of its own, which is not the pool's).
+    #[test]
+    fn passes_in_parallel_agree_with_passes_in_sequence() {
+        for path in corpus() {
+            let lang = Lang::from_path(&path);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let body = SourceText::new(&text).body;
+            let run = || {
+                let Ok(parsed) = parse(body, lang) else {
+                    return (String::new(), source::on_parser_pool(body.len()));
+                };
+                let analysis = analyze(body, &parsed, &Options::default());
+                (format!("{analysis:?}"), source::on_parser_pool(body.len()))
+            };
+            let (parallel, pooled) = with_big_stack(body.len(), run).unwrap();
+            let (serial, not_pooled) = std::thread::scope(|s| {
+                std::thread::Builder::new()
+                    .stack_size(1 << 30)
+                    .spawn_scoped(s, run)
+                    .unwrap()
+                    .join()
+                    .unwrap()
+            });
+            assert!(pooled && !not_pooled);
+            assert_eq!(parallel, serial, "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn trace_free_broken_files_are_still_syntax_errors() {
+        let err = check_source("var a = ;\n", Lang::JavaScript, &Options::default()).unwrap_err();
+        assert!(matches!(err, Error::Syntax { line: 1, .. }), "{err:?}");
+        let ok = check_source("var a = 1;\n", Lang::JavaScript, &Options::default()).unwrap();
+        assert!(ok.analysis.findings.is_empty());
+    }
+
+    #[test]
+    fn a_fully_renamed_asyncify_runtime_is_a_trace() {
+        // Closure's inlined `allocateData` with every name renamed: found by structure alone.
+        let text = "function f(){var a=g(),b=a+12;h[a+8>>2]=c;return a}\n";
+        let full = outcome(text, Lang::JavaScript, &Options::default(), false);
+        assert!(full.contains("AsyncifySleepAlloc"), "{full}");
+        assert!(traces::has_traces(text, Lang::JavaScript));
     }
 
     #[test]

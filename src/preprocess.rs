@@ -214,6 +214,10 @@ pub struct Library {
 /// never closed.
 pub fn scan(text: &str) -> Result<Option<Library>, DirectiveError> {
     let directives = directive_lines(text);
+    if directives.is_empty() && !text.contains("{{{") {
+        // No directive and no macro: not a library (and no copy of the text to make).
+        return Ok(None);
+    }
     let chains = chains(text, &directives)?;
     // Placeholders are chosen in order, each looking at the text before it as already replaced.
     let mut buf = text.as_bytes().to_vec();
@@ -483,6 +487,9 @@ impl Library {
 /// Every directive line: the range from its `#` to the end of its line (without `\r`/`\n`).
 fn directive_lines(text: &str) -> Vec<(TextRange, Directive)> {
     let mut out = Vec::new();
+    if !text.contains('#') {
+        return out;
+    }
     let mut start = 0usize;
     for line in text.split_inclusive('\n') {
         let content = line.trim_end_matches('\n').trim_end_matches('\r');

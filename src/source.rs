@@ -137,6 +137,37 @@ impl Parsed {
 /// # Errors
 /// Returns the first syntax error (fatal or recovered) when the text is not valid.
 pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
+    let (mut program, start_pos) = parse_program(body, lang)?;
+    GLOBALS.set(&Globals::new(), || {
+        let unresolved_mark = Mark::new();
+        let top_level_mark = Mark::new();
+        program.visit_mut_with(&mut resolver(
+            unresolved_mark,
+            top_level_mark,
+            lang != Lang::JavaScript,
+        ));
+        Ok(Parsed {
+            program,
+            start_pos,
+            unresolved: SyntaxContext::empty().apply_mark(unresolved_mark),
+            top_level: SyntaxContext::empty().apply_mark(top_level_mark),
+        })
+    })
+}
+
+/// Checks that `body` parses, without the resolver (for files no pass has anything to say
+/// about, see [`crate::traces`]).
+///
+/// Must run inside [`with_big_stack`].
+///
+/// # Errors
+/// Returns the first syntax error (fatal or recovered) when the text is not valid.
+pub fn validate(body: &str, lang: Lang) -> Result<(), SyntaxError> {
+    parse_program(body, lang).map(drop)
+}
+
+/// The swc parse: the program, and the position of byte 0 of the body in its source map.
+fn parse_program(body: &str, lang: Lang) -> Result<(Program, BytePos), SyntaxError> {
     if let Some(at) = nesting_overflow(body) {
         return Err(SyntaxError {
             message: format!(
@@ -158,7 +189,7 @@ pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
             range: TextRange::new(lo, hi),
         }
     };
-    let mut program = parse_file_as_program(
+    let program = parse_file_as_program(
         &fm,
         lang.syntax(),
         EsVersion::latest(),
@@ -169,21 +200,7 @@ pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
     if let Some(e) = recovered.into_iter().next() {
         return Err(to_error(e));
     }
-    GLOBALS.set(&Globals::new(), || {
-        let unresolved_mark = Mark::new();
-        let top_level_mark = Mark::new();
-        program.visit_mut_with(&mut resolver(
-            unresolved_mark,
-            top_level_mark,
-            lang != Lang::JavaScript,
-        ));
-        Ok(Parsed {
-            program,
-            start_pos,
-            unresolved: SyntaxContext::empty().apply_mark(unresolved_mark),
-            top_level: SyntaxContext::empty().apply_mark(top_level_mark),
-        })
-    })
+    Ok((program, start_pos))
 }
 
 /// The offset where bracket nesting first exceeds [`MAX_NESTING`], if it does.
@@ -218,9 +235,73 @@ const MAX_STACK: usize = 16 << 30;
 /// about 2 KiB per level and a level costs at least 3 bytes of input.
 const STACK_PER_BYTE: usize = 1024;
 
+/// The stack of each thread of the shared parser pool: inputs up to 3 MiB (the largest real
+/// glue is about 1 MB) are parsed there, larger ones on a thread of their own.
+const POOL_STACK: usize = 4 << 30;
+
+/// The stack `input_len` bytes of input need: at least 1 GiB, 1 KiB more per input byte, at
+/// most 16 GiB.
+fn stack_for(input_len: usize) -> usize {
+    MIN_STACK
+        .saturating_add(input_len.saturating_mul(STACK_PER_BYTE))
+        .min(MAX_STACK)
+}
+
+thread_local! {
+    /// The stack size of the current thread when growsafe started it with a big stack (0 on
+    /// any other thread).
+    static BIG_STACK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The shared pool of big-stack threads, started on first use (`None` if the threads cannot
+/// be started; growsafe then starts one thread per input as before).
+///
+/// Reusing threads saves starting one per file and faulting in its stack pages again: on small
+/// files that was most of the cost. Its size follows rayon's defaults (`RAYON_NUM_THREADS`, or
+/// one thread per core).
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("growsafe-parse-{i}"))
+            .stack_size(POOL_STACK)
+            .start_handler(|_| BIG_STACK.with(|s| s.set(POOL_STACK)))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Runs `f` (typically a parallel iteration over files, each calling [`crate::check_source`]
+/// or [`crate::fix_source`]) on the shared pool of big-stack threads, so that each file is
+/// parsed on the thread that runs it instead of a thread started for it.
+///
+/// Runs `f` on the current thread when the pool cannot be started.
+pub fn in_parser_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    match pool() {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
+/// Whether the current thread is one of the parser pool's and the pool's threads have the
+/// stack `input_len` bytes of input need, so work on that input may be spread over the pool.
+#[must_use]
+pub fn on_parser_pool(input_len: usize) -> bool {
+    BIG_STACK.with(std::cell::Cell::get) == POOL_STACK
+        && stack_for(input_len) <= POOL_STACK
+        && rayon::current_thread_index().is_some()
+}
+
 /// Runs `f` on a thread with a stack sized for `input_len` bytes of input: at least 1 GiB,
 /// 1 KiB more per input byte, at most 16 GiB. This reserves address space only; pages are
 /// touched as deep as the input really goes.
+///
+/// `f` runs on the current thread when it is a big-stack thread with enough stack (inside
+/// [`in_parser_pool`]), on the shared pool when the input fits its stack (the caller waits),
+/// and otherwise on a thread started for it. The caller is never a thread of another rayon
+/// pool waiting for the shared pool: a waiting rayon worker runs other jobs of its own pool
+/// meanwhile, nesting them on its (small) stack.
 ///
 /// A stack overflow aborts the process and cannot be caught, so every parse goes through here.
 /// A panic in `f` is returned as `Err` with its message.
@@ -231,28 +312,77 @@ pub fn with_big_stack<T: Send>(
     input_len: usize,
     f: impl FnOnce() -> T + Send,
 ) -> Result<T, String> {
-    let size = MIN_STACK
-        .saturating_add(input_len.saturating_mul(STACK_PER_BYTE))
-        .min(MAX_STACK);
+    let size = stack_for(input_len);
+    if BIG_STACK.with(std::cell::Cell::get) >= size {
+        return catch(f);
+    }
+    if size <= POOL_STACK
+        && rayon::current_thread_index().is_none()
+        && let Some(pool) = pool()
+    {
+        return pool.install(|| catch(f));
+    }
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("growsafe-parse".into())
             .stack_size(size)
-            .spawn_scoped(scope, f)
+            .spawn_scoped(scope, || {
+                BIG_STACK.with(|s| s.set(size));
+                f()
+            })
             .map_err(|e| {
                 format!(
                     "cannot start the parser thread with a {} MiB stack: {e}",
                     size >> 20
                 )
             })?;
-        handle.join().map_err(|payload| {
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned())
-        })
+        handle.join().map_err(panic_message)
     })
+}
+
+/// Inputs below this size drop their AST where they are: handing it over would cost more.
+const DROP_LATER_MIN: usize = 64 << 10;
+
+/// Frees the AST of `input_len` bytes of input on a background thread (with the pool's stack,
+/// since dropping recurses like parsing), so that the caller does not wait for it: freeing the
+/// nodes of a 1 MB file is a tenth of a `check`. At most one AST waits for that thread; a
+/// caller with another one waits until it is taken. Small inputs, inputs larger than the pool's
+/// stack allows, or a thread that cannot be started: dropped here.
+pub fn drop_later(input_len: usize, parsed: Parsed) {
+    type Dropper = std::sync::Mutex<std::sync::mpsc::SyncSender<Parsed>>;
+    static DROPPER: std::sync::OnceLock<Option<Dropper>> = std::sync::OnceLock::new();
+    if input_len < DROP_LATER_MIN || stack_for(input_len) > POOL_STACK {
+        return drop(parsed);
+    }
+    let dropper = DROPPER.get_or_init(|| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Parsed>(1);
+        std::thread::Builder::new()
+            .name("growsafe-drop".into())
+            .stack_size(POOL_STACK)
+            .spawn(move || receive.into_iter().for_each(drop))
+            .ok()
+            .map(|_| std::sync::Mutex::new(send))
+    });
+    let Some(sender) = dropper.as_ref().and_then(|d| d.lock().ok()) else {
+        return drop(parsed);
+    };
+    let sender = sender.clone();
+    if let Err(returned) = sender.send(parsed) {
+        drop(returned.0);
+    }
+}
+
+/// Runs `f` on the current thread, returning a panic as its message.
+fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(panic_message)
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// Line and column of a body offset, for messages: 1-based line, 1-based UTF-16 column.

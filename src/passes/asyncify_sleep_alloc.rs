@@ -284,14 +284,14 @@ fn plan(
     )?;
     let free = cx.slice(free).to_owned();
 
-    let compact = cx.style.compact;
+    let compact = cx.style().compact;
     let sleep_start = cx.range(normal);
     let reserve_call = if compact {
         "Asyncify.growsafeReserve();".to_owned()
     } else {
         format!(
             "Asyncify.growsafeReserve();{}{}",
-            cx.style.newline,
+            cx.style().newline,
             Style::indent_at(cx.text, sleep_start.start)
         )
     };
@@ -365,7 +365,7 @@ fn helpers(
             format!("{name}: function({params}) {{")
         }
     };
-    if cx.style.compact {
+    if cx.style().compact {
         let join = |lines: &[String]| minify(&lines.join(""));
         let head = |name: &str, params: &str| minify(&head(name, params));
         return format!(
@@ -381,8 +381,8 @@ fn helpers(
     }
     let text = cx.text;
     let key_start = cx.range(allocate_prop.span()).start;
-    let nl = cx.style.newline;
-    let unit = &cx.style.indent_unit;
+    let nl = cx.style().newline;
+    let unit = &cx.style().indent_unit;
     // 3.1.6 joins entries as `},allocateData:function() {`; 3.1.45+ puts each on its own line.
     let own_line = Style::starts_line(text, key_start);
     let close_indent = closing_indent(cx, allocate_prop);

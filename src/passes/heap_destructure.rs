@@ -67,8 +67,8 @@
 
 mod flow;
 
-use std::cell::OnceCell;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::OnceLock as OnceCell;
 
 use swc_common::{Span, Spanned, SyntaxContext};
 use swc_ecma_ast::{
@@ -336,11 +336,11 @@ impl Plan {
             groups: Vec::new(),
             scopes: Vec::new(),
             decl: None,
-            listed: Vec::new(),
+            listed: rustc_hash::FxHashSet::default(),
             fn_name: None,
             incoming: Vec::new(),
             flow: OnceCell::new(),
-            reaching: HashMap::new(),
+            reaching: HashMap::default(),
         };
         cx.parsed.program.visit_with(&mut collector);
         let mut plan = Plan {
@@ -372,7 +372,7 @@ impl Plan {
         let mut uses = Uses {
             cx,
             targets: &targets,
-            uses: HashMap::new(),
+            uses: HashMap::default(),
             idents: Vec::new(),
             statement: None,
         };
@@ -454,7 +454,7 @@ impl Plan {
 
 /// Builds the edits for one group: the pattern change plus every use.
 fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fix {
-    let compact = cx.style.compact;
+    let compact = cx.style().compact;
     let sep = if compact { "," } else { ", " };
     let others = || {
         if compact {
@@ -553,7 +553,7 @@ fn use_edits(
     binding: &Binding,
     accessor: bool,
 ) -> Vec<Edit> {
-    let sep = if cx.style.compact { "," } else { ", " };
+    let sep = if cx.style().compact { "," } else { ", " };
     // Edits stay outside the index and value, so uses nested in them get their own edits.
     match &u.kind {
         UseKind::Read { member, index } if accessor => vec![
@@ -580,7 +580,7 @@ fn use_edits(
             format!(
                 "{}:{}{access}",
                 binding.local.0,
-                if cx.style.compact { "" } else { " " }
+                if cx.style().compact { "" } else { " " }
             ),
         )],
         _ => vec![Edit::replace(u.range, access.to_owned())],
@@ -655,7 +655,9 @@ struct Collector<'a, 'cx> {
     scopes: Vec<TextRange>,
     /// The declaration whose declarators are being visited.
     decl: Option<(TextRange, bool, Vec<TextRange>)>,
-    listed: Vec<Span>,
+    /// The `var` statements that sit directly in a statement list (a set: a file has
+    /// thousands).
+    listed: rustc_hash::FxHashSet<Span>,
     /// The name of the function about to be visited (`function pa(…)`, `var pa = (…) => …`).
     fn_name: Option<Id>,
     /// The object literals known to reach the pattern about to be visited.
@@ -935,7 +937,7 @@ impl Visit for Collector<'_, '_> {
     fn visit_stmts(&mut self, stmts: &[Stmt]) {
         for stmt in stmts {
             if let Stmt::Decl(Decl::Var(var)) = stmt {
-                self.listed.push(var.span);
+                self.listed.insert(var.span);
             }
         }
         for stmt in stmts {
@@ -946,7 +948,7 @@ impl Visit for Collector<'_, '_> {
     fn visit_module_items(&mut self, items: &[ModuleItem]) {
         for item in items {
             if let ModuleItem::Stmt(Stmt::Decl(Decl::Var(var))) = item {
-                self.listed.push(var.span);
+                self.listed.insert(var.span);
             }
         }
         for item in items {

@@ -57,7 +57,7 @@
 //! - MDN, "Spread syntax": spreading an object copies own enumerable properties by value
 //! - MDN, `Object.getOwnPropertyDescriptors` (copying accessors)
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
@@ -75,9 +75,9 @@ use crate::diagnostic::{Analysis, Finding};
 pub(crate) fn heap_object_copy(cx: &Context<'_>, out: &mut Analysis) {
     let mut evidence = Evidence {
         cx,
-        heap: HashSet::new(),
-        merges: HashSet::new(),
-        accessor_uses: HashSet::new(),
+        heap: HashSet::default(),
+        merges: HashSet::default(),
+        accessor_uses: HashSet::default(),
     };
     cx.parsed.program.visit_with(&mut evidence);
     // Nothing in the file holds heap views: nothing to copy.

@@ -293,7 +293,7 @@ impl Snapshots<'_, '_> {
         ctxt.and_then(|ctxt| {
             self.cx
                 .views()
-                .protected_read(snap.view, text, ctxt, self.cx.style.compact)
+                .protected_read(snap.view, text, ctxt, self.cx.style().compact)
         })
         .unwrap_or_else(|| text.to_owned())
     }
@@ -317,10 +317,10 @@ impl Snapshots<'_, '_> {
         };
         let view = self.cx.glue_view(ident)?;
         let text = self.cx.slice(ident.span);
-        let read = self
-            .cx
-            .views()
-            .protected_read(view, text, ident.ctxt, self.cx.style.compact)?;
+        let read =
+            self.cx
+                .views()
+                .protected_read(view, text, ident.ctxt, self.cx.style().compact)?;
         let key = key_text(self.cx, &getter.key);
         let fix = Fix::safe(
             format!("Read `{view}` through `{read}`"),
@@ -362,7 +362,7 @@ impl Snapshots<'_, '_> {
 
     fn fix(&self, prop: &Prop, snap: &Snap<'_>) -> Fix {
         let cx = self.cx;
-        let compact = cx.style.compact;
+        let compact = cx.style().compact;
         let key = snap.key.as_str();
         let value = snap.value.span();
         let read = self.read_text(snap);
@@ -422,7 +422,7 @@ impl Snapshots<'_, '_> {
                 let object = accessor_object(
                     value_text,
                     compact,
-                    multiline.then_some((indent, &cx.style)),
+                    multiline.then_some((indent, cx.style())),
                 );
                 self.value_fix(prop, title, object)
             }
@@ -435,7 +435,7 @@ impl Snapshots<'_, '_> {
 
     /// Replaces the property's value (expanding a shorthand) with `replacement`.
     fn value_fix(&self, prop: &Prop, title: String, replacement: String) -> Fix {
-        let sep = if self.cx.style.compact { ":" } else { ": " };
+        let sep = if self.cx.style().compact { ":" } else { ": " };
         match prop {
             Prop::Shorthand(ident) => Fix::safe(
                 title,

@@ -34,8 +34,8 @@
 //! (`old !== wasmMemory.buffer`). A point in the read's own statement (`f(g(), view)`) does not
 //! count: statement order is what the analysis follows.
 
-use std::cell::OnceCell;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::OnceLock as OnceCell;
 
 use swc_atoms::Atom;
 use swc_common::Spanned;
@@ -110,17 +110,17 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
         loops: Vec::new(),
         statements: Vec::new(),
         points: Vec::new(),
-        defs: HashMap::new(),
-        uses: HashMap::new(),
-        decl_fn: HashMap::new(),
-        aliases: HashMap::new(),
+        defs: HashMap::default(),
+        uses: Vec::new(),
+        decl_fn: HashMap::default(),
+        aliases: HashMap::default(),
         props: Vec::new(),
-        guarded_ids: HashSet::new(),
-        guarded_paths: HashSet::new(),
+        guarded_ids: HashSet::default(),
+        guarded_paths: HashSet::default(),
         classes: Vec::new(),
-        compared: HashSet::new(),
+        compared: HashSet::default(),
         fn_decls: Vec::new(),
-        assigned: HashSet::new(),
+        assigned: HashSet::default(),
     };
     cx.parsed.program.visit_with(&mut walker);
     walker.finish()
@@ -142,11 +142,41 @@ struct FnInfo {
 struct Point {
     func: usize,
     end: u32,
-    label: String,
+    label: Label,
     /// The object whose method is called, when it is a plain identifier.
     receiver: Option<Id>,
     /// The function called, when it is a plain identifier (`P(…)`).
     callee: Option<Id>,
+}
+
+/// How a growth point is named in messages, rendered only when one is reported (every call of
+/// a file is a point).
+#[derive(Debug, Clone, Copy)]
+enum Label {
+    /// `` `callee(…)` ``, with the callee's range.
+    Call(TextRange),
+    /// `` `callee?.(…)` ``.
+    OptCall(TextRange),
+    /// `` `new Callee(…)` ``.
+    New(TextRange),
+    /// `` the tagged template `tag…` ``.
+    Tagged(TextRange),
+    Await,
+    Yield,
+}
+
+impl Label {
+    fn text(self, text: &str) -> String {
+        let slice = |r: TextRange| short(&text[r.as_usize()]);
+        match self {
+            Label::Call(callee) => format!("`{}(…)`", slice(callee)),
+            Label::OptCall(callee) => format!("`{}?.(…)`", slice(callee)),
+            Label::New(callee) => format!("`new {}(…)`", slice(callee)),
+            Label::Tagged(tag) => format!("the tagged template `{}…`", slice(tag)),
+            Label::Await => "`await`".to_owned(),
+            Label::Yield => "`yield`".to_owned(),
+        }
+    }
 }
 
 /// A store to a variable (declarator or plain assignment).
@@ -189,7 +219,9 @@ struct Walker<'a, 'cx> {
     statements: Vec<u32>,
     points: Vec<Point>,
     defs: HashMap<Id, Vec<Def>>,
-    uses: HashMap<Id, Vec<Use>>,
+    /// Every read of a variable, in walk order (grouped by variable only for the few that
+    /// hold a memory-backed value, in `finish`).
+    uses: Vec<(Id, Use)>,
     /// The function that declares each variable (absent: global, or the program).
     decl_fn: HashMap<Id, usize>,
     /// Variables declared with a memory-backed initialiser.
@@ -382,11 +414,11 @@ impl Walker<'_, '_> {
         self.fns[func].calls = true;
     }
 
-    fn point(&mut self, end: u32, label: String, receiver: Option<Id>) {
+    fn point(&mut self, end: u32, label: Label, receiver: Option<Id>) {
         self.point_calling(end, label, receiver, None);
     }
 
-    fn point_calling(&mut self, end: u32, label: String, receiver: Option<Id>, callee: Option<Id>) {
+    fn point_calling(&mut self, end: u32, label: Label, receiver: Option<Id>, callee: Option<Id>) {
         // `throw new N(28)`: the function leaves through the exception, so nothing after it in
         // the function runs once the operand did (Closure renames `FS.ErrnoError`).
         if self.throwing.last().copied().unwrap_or(false) {
@@ -442,10 +474,7 @@ impl Visit for Walker<'_, '_> {
     fn visit_tagged_tpl(&mut self, t: &TaggedTpl) {
         t.visit_children_with(self);
         self.calls();
-        let label = format!(
-            "the tagged template `{}…`",
-            short(self.cx.slice(t.tag.span()))
-        );
+        let label = Label::Tagged(self.cx.range(t.tag.span()));
         self.point(self.cx.range(t.span).end, label, None);
     }
 
@@ -587,15 +616,19 @@ impl Visit for Walker<'_, '_> {
     fn visit_expr(&mut self, expr: &Expr) {
         if let Expr::Ident(ident) = expr {
             let start = self.cx.range(ident.span).start;
-            let id = ident.to_id();
-            if !self.compared.contains(&(id.clone(), start)) {
+            let key = (ident.to_id(), start);
+            if !self.compared.contains(&key) {
+                let (id, _) = key;
                 let func = self.current();
                 let statement = self.statements.last().copied().unwrap_or(0);
-                self.uses.entry(id).or_default().push(Use {
-                    func,
-                    start,
-                    statement,
-                });
+                self.uses.push((
+                    id,
+                    Use {
+                        func,
+                        start,
+                        statement,
+                    },
+                ));
             }
             return;
         }
@@ -688,7 +721,7 @@ impl Visit for Walker<'_, '_> {
             Expr::Ident(ident) => Some(ident.to_id()),
             _ => None,
         };
-        let label = format!("`{}(…)`", short(self.cx.slice(callee.span())));
+        let label = Label::Call(self.cx.range(callee.span()));
         self.point_calling(self.cx.range(call.span).end, label, receiver, called);
     }
 
@@ -699,7 +732,7 @@ impl Visit for Walker<'_, '_> {
         if !self.may_grow(callee) {
             return;
         }
-        let label = format!("`{}?.(…)`", short(self.cx.slice(callee.span())));
+        let label = Label::OptCall(self.cx.range(callee.span()));
         self.point(self.cx.range(call.span).end, label, None);
     }
 
@@ -720,20 +753,20 @@ impl Visit for Walker<'_, '_> {
         {
             return;
         }
-        let label = format!("`new {}(…)`", short(self.cx.slice(new.callee.span())));
+        let label = Label::New(self.cx.range(new.callee.span()));
         self.point(self.cx.range(new.span).end, label, None);
     }
 
     fn visit_await_expr(&mut self, a: &AwaitExpr) {
         a.visit_children_with(self);
         self.calls();
-        self.point(self.cx.range(a.span).end, "`await`".to_owned(), None);
+        self.point(self.cx.range(a.span).end, Label::Await, None);
     }
 
     fn visit_yield_expr(&mut self, y: &YieldExpr) {
         y.visit_children_with(self);
         self.calls();
-        self.point(self.cx.range(y.span).end, "`yield`".to_owned(), None);
+        self.point(self.cx.range(y.span).end, Label::Yield, None);
     }
 
     fn visit_throw_stmt(&mut self, t: &ThrowStmt) {
@@ -844,13 +877,25 @@ impl Walker<'_, '_> {
                 outlives: Outlives::Property(store.target.clone()),
             });
         }
+        let held: HashSet<&Id> = self
+            .defs
+            .iter()
+            .filter(|(_, defs)| defs.iter().any(|d| d.held.is_some()))
+            .map(|(id, _)| id)
+            .collect();
+        let mut reads: HashMap<&Id, Vec<Use>> = HashMap::default();
+        for (id, read) in &self.uses {
+            if held.contains(id) {
+                reads.entry(id).or_default().push(*read);
+            }
+        }
         for (id, defs) in &self.defs {
             // Re-validated (`.buffer` compared), or refreshed along with the views (3.1.x's
             // `buffer` global, which `updateGlobalBufferAndViews` assigns).
             if self.guarded_ids.contains(id) || defs.iter().any(|d| refresh(d.func)) {
                 continue;
             }
-            let uses = self.uses.get(id).map_or(&[][..], Vec::as_slice);
+            let uses = reads.get(id).map_or(&[][..], Vec::as_slice);
             if uses.is_empty() {
                 continue;
             }
@@ -930,7 +975,7 @@ impl Walker<'_, '_> {
                     continue;
                 }
                 if let Some(point) = self.point_between(id, def, read) {
-                    return Some(Why::Point(point.label.clone()));
+                    return Some(Why::Point(point.label.text(self.cx.text)));
                 }
             } else if self.encloses(def.func, read.func) {
                 // A closure: unless it stores a value itself before reading.

@@ -4,8 +4,8 @@
 //! The registry is the [`PassId`] enum: adding a pass means a variant, a file, and a line in
 //! each `match` below.
 
-use std::cell::OnceCell;
 use std::str::FromStr;
+use std::sync::OnceLock as OnceCell;
 
 use serde::Serialize;
 use swc_common::{Span, Spanned};
@@ -229,8 +229,8 @@ pub(crate) struct Context<'a> {
     pub parsed: &'a Parsed,
     /// The caller's options.
     pub options: &'a Options,
-    /// How generated code should look.
-    pub style: Style,
+    /// How generated code should look, detected on first use (only fixes need it).
+    style: OnceCell<Style>,
     /// Which bindings are the glue's heap views (see [`views`]), built on first use.
     views: OnceCell<views::Views>,
     /// The destructuring analysis, shared by `heap-destructure` and `heap-snapshot`.
@@ -245,11 +245,16 @@ impl<'a> Context<'a> {
             text,
             parsed,
             options,
-            style: Style::detect(text),
+            style: OnceCell::new(),
             views: OnceCell::new(),
             destructure: heap_destructure::PlanCell::new(),
             kept: kept::KeptCell::new(),
         }
+    }
+
+    /// How generated code should look.
+    pub fn style(&self) -> &Style {
+        self.style.get_or_init(|| Style::detect(self.text))
     }
 
     /// The body-relative range of a span.

@@ -31,7 +31,7 @@
 //!   (`wasmMemory.toResizableBuffer()`, directly or through a function that only returns it):
 //!   such views grow in place and never detach.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use swc_atoms::Atom;
 use swc_common::{Span, SyntaxContext};
@@ -125,8 +125,8 @@ impl Views {
             unresolved: parsed.unresolved,
             pending: None,
             fns: Vec::new(),
-            returns_resizable: HashMap::new(),
-            binders: HashMap::new(),
+            returns_resizable: HashMap::default(),
+            binders: HashMap::default(),
         };
         parsed.program.visit_with(&mut walk);
         let mut views = Views {
@@ -410,8 +410,8 @@ impl Walk {
         }
         let mut own = Own {
             unresolved: self.unresolved,
-            declared: HashSet::new(),
-            inits: HashMap::new(),
+            declared: HashSet::default(),
+            inits: HashMap::default(),
             assigns: Vec::new(),
             bare: 0,
         };

@@ -18,7 +18,7 @@
 //! function itself still writes the header and the rewind id on every sleep: no header code is
 //! duplicated and no heap view has to be identified.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use swc_atoms::Atom;
 use swc_common::{Span, Spanned, SyntaxContext};
@@ -564,7 +564,7 @@ pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
         alloc: &unwind.alloc,
         found: Vec::new(),
         references: 0,
-        bindings: HashMap::new(),
+        bindings: HashMap::default(),
         uses_cache_name: false,
     };
     cx.parsed.program.visit_with(&mut program);
@@ -647,14 +647,14 @@ pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
         &release.free.sym,
         cx.slice(alloc.size),
     );
-    let compact = cx.style.compact || !cx.slice(alloc.stmt).contains('\n');
+    let compact = cx.style().compact || !cx.slice(alloc.stmt).contains('\n');
     let reserve_at = cx.range(first_stmt).start;
     let reserve = if compact {
         format!("{CACHE}.reserve();")
     } else {
         format!(
             "{CACHE}.reserve();{}{}",
-            cx.style.newline,
+            cx.style().newline,
             Style::indent_at(cx.text, reserve_at)
         )
     };
@@ -744,7 +744,7 @@ fn helper(
         ("alloc", *n, &alloc[..]),
         ("release", *ptr, &release[..]),
     ];
-    let compact = cx.style.compact || !cx.slice(alloc_stmt).contains('\n');
+    let compact = cx.style().compact || !cx.slice(alloc_stmt).contains('\n');
     if compact {
         let mut out = format!("var {CACHE}={{{}", super::minify(fields));
         for (name, param, body) in methods {
@@ -756,8 +756,8 @@ fn helper(
         out.push_str("};");
         return out;
     }
-    let nl = cx.style.newline;
-    let unit = &cx.style.indent_unit;
+    let nl = cx.style().newline;
+    let unit = &cx.style().indent_unit;
     let start = cx.range(alloc_stmt).start;
     let indent = Style::indent_at(cx.text, start);
     let mut out = format!(
