@@ -9,6 +9,7 @@ test:
 # Format the code.
 fmt:
     cargo fmt --all
+    cargo fmt --manifest-path fuzz/Cargo.toml --all
 
 # Lint with clippy, warnings as errors.
 lint:
@@ -41,6 +42,7 @@ fuzz duration="10m":
 # Everything CI checks.
 ready:
     cargo fmt --all -- --check
+    cargo fmt --manifest-path fuzz/Cargo.toml --all -- --check
     cargo clippy --all-targets -- -D warnings
     cargo test
     scripts/fuzz.sh 60s
