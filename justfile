@@ -9,6 +9,7 @@ test:
 # Format the code.
 fmt:
     cargo fmt --all
+    cargo fmt --manifest-path fuzz/Cargo.toml --all
 
 # Lint with clippy, warnings as errors.
 lint:
@@ -34,11 +35,17 @@ regen-matrix:
 example:
     cargo run --quiet -- fix --diff examples/glue.js
 
+# Fuzz the parse → fix → re-parse path for DURATION (seconds, or 90s, 10m, 2h), growing fuzz/corpus/fix (docs/fuzzing.md).
+fuzz duration="10m":
+    scripts/fuzz.sh {{duration}} fuzz/corpus/fix
+
 # Everything CI checks.
 ready:
     cargo fmt --all -- --check
+    cargo fmt --manifest-path fuzz/Cargo.toml --all -- --check
     cargo clippy --all-targets -- -D warnings
     cargo test
+    scripts/fuzz.sh 60s
 
 # Run every docs/integration.md snippet against Debian's emcc (apt-get install -y emscripten node-acorn cmake).
 integration:
