@@ -161,8 +161,20 @@ impl LineIndex {
         while !text.is_char_boundary(end) {
             end -= 1;
         }
-        let col: usize = text[start..end].chars().map(char::len_utf16).sum();
+        let before = &text[start..end];
+        // ASCII (most glue, and every minified line) counts one unit per byte, found fast.
+        let col: usize = if before.is_ascii() {
+            before.len()
+        } else {
+            before.chars().map(char::len_utf16).sum()
+        };
         (to_u32(line + 1), to_u32(col + 1))
+    }
+
+    /// The 1-based line of a byte offset (no column: cheaper on long lines).
+    #[must_use]
+    pub fn line(&self, offset: u32) -> u32 {
+        to_u32(self.starts.partition_point(|&s| s <= offset))
     }
 
     /// The byte offset where the 1-based `line` starts.
@@ -189,6 +201,12 @@ mod tests {
         assert_eq!(index.line_col(text, x), (2, 17));
         let last = u32::try_from(text.find("last").unwrap()).unwrap();
         assert_eq!(index.line_col(text, last), (3, 1));
+        // An ASCII line counts bytes; `line` agrees with `line_col`.
+        let s = u32::try_from(text.find('s').unwrap()).unwrap();
+        assert_eq!(index.line_col(text, s), (2, 5));
+        for offset in [0, 1, 3, s, x, last] {
+            assert_eq!(index.line(offset), index.line_col(text, offset).0);
+        }
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! A fix never reprints the program: [`apply_fixes`] copies the text up to each edit, writes the
 //! replacement, and carries on, so every byte outside the edited ranges stays identical.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use crate::diagnostic::{Finding, TextRange};
@@ -133,16 +135,23 @@ pub fn apply_fixes<'f>(
     candidates.sort_by_key(|f| f.fix.as_ref().map(Fix::span));
 
     let mut taken: Vec<&Edit> = Vec::new();
+    // The taken ranges by (start, end). They never overlap (a fix's own edits do not, and a fix
+    // touching a taken one waits for the next round), so their ends rise with their starts: the
+    // last range starting at or before an edit's end is the only one that can reach the edit.
+    let mut ranges: BTreeSet<(u32, u32)> = BTreeSet::new();
     let mut applied = Vec::new();
     for finding in candidates {
         let fix = finding.fix.as_ref().expect("filtered on fix");
-        let clashes = fix
-            .edits
-            .iter()
-            .any(|e| taken.iter().any(|t| t.range.touches(e.range)));
+        let clashes = fix.edits.iter().any(|e| {
+            ranges
+                .range(..=(e.range.end, u32::MAX))
+                .next_back()
+                .is_some_and(|&(start, end)| TextRange::new(start, end).touches(e.range))
+        });
         if clashes {
             continue;
         }
+        ranges.extend(fix.edits.iter().map(|e| (e.range.start, e.range.end)));
         taken.extend(fix.edits.iter());
         applied.push(finding);
     }
@@ -234,6 +243,30 @@ mod tests {
         let (out, applied) = apply_fixes(text, &findings, Applicability::Safe);
         assert_eq!(out, "X;def");
         assert_eq!(applied.len(), 1);
+    }
+
+    #[test]
+    fn a_fix_between_another_fixs_edits_applies_and_touching_ones_wait() {
+        // 0123456789abcdef
+        let text = "aa...bb...cc...d";
+        let findings = vec![
+            // Edits at both ends of the text, far apart.
+            finding(vec![
+                Edit::replace(TextRange::new(0, 2), "A"),
+                Edit::replace(TextRange::new(10, 12), "C"),
+            ]),
+            // In the gap: applies.
+            finding(vec![Edit::replace(TextRange::new(5, 7), "B")]),
+            // Inside, or at either end of, a taken edit: waits.
+            finding(vec![Edit::insert_at(11, "x")]),
+            finding(vec![Edit::replace(TextRange::new(12, 13), "y")]),
+            finding(vec![Edit::replace(TextRange::new(7, 8), "z")]),
+            // After everything: applies.
+            finding(vec![Edit::replace(TextRange::new(15, 16), "D")]),
+        ];
+        let (out, taken) = apply_fixes(text, &findings, Applicability::Safe);
+        assert_eq!(out, "A...B...C...D");
+        assert_eq!(taken.len(), 3);
     }
 
     #[test]

@@ -273,7 +273,7 @@ fn fix_body(
             Applied {
                 pass: f.pass,
                 range: f.range,
-                line: lines.line_col(&current, f.range.start).0,
+                line: lines.line(f.range.start),
                 title: f
                     .fix
                     .as_ref()
