@@ -118,20 +118,23 @@ fn peak_mb(path: &Path) -> Option<(f64, f64)> {
     Some((check as f64 * 1024.0 / 1e6, fix as f64 * 1024.0 / 1e6))
 }
 
+/// Wall time of one `growsafe ARGS FILES` with `threads` rayon threads, output discarded.
+fn time_cli(args: &[&str], files: &[PathBuf], threads: usize) -> Duration {
+    let start = Instant::now();
+    Command::new(env!("CARGO_BIN_EXE_growsafe"))
+        .args(args)
+        .args(files)
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("growsafe runs");
+    start.elapsed()
+}
+
 /// Wall time of one `growsafe check` over `files` with `threads` rayon threads (median of 5).
 fn cli_check(files: &[PathBuf], threads: usize) -> Duration {
-    let run = || {
-        let start = Instant::now();
-        Command::new(env!("CARGO_BIN_EXE_growsafe"))
-            .args(["check", "--format", "concise"])
-            .args(files)
-            .env("RAYON_NUM_THREADS", threads.to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("growsafe runs");
-        start.elapsed()
-    };
+    let run = || time_cli(&["check", "--format", "concise"], files, threads);
     run();
     median((0..5).map(|_| run()).collect())
 }
@@ -151,16 +154,7 @@ fn cli_fix(files: &[PathBuf], threads: usize) -> Duration {
                 copy
             })
             .collect();
-        let start = Instant::now();
-        Command::new(env!("CARGO_BIN_EXE_growsafe"))
-            .args(["fix", "--quiet"])
-            .args(&copies)
-            .env("RAYON_NUM_THREADS", threads.to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("growsafe runs");
-        start.elapsed()
+        time_cli(&["fix", "--quiet"], &copies, threads)
     };
     run();
     median((0..5).map(|_| run()).collect())
