@@ -8,8 +8,10 @@
 //! no view dies, and every header `asyncify_start_unwind` sees is right for the current stack
 //! size. Node is required, as for the end-to-end tests.
 
+#[path = "support/node.rs"]
+mod node;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use growsafe::{Lang, Options, PassId, fix_source};
 
@@ -23,19 +25,9 @@ fn fixture(name: &str) -> PathBuf {
 
 fn simulate(glue: &Path, args: &[&str]) -> serde_json::Value {
     let simulator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/asyncify_sim.cjs");
-    let output = Command::new("node")
-        .arg(simulator)
-        .arg(glue)
-        .args(args)
-        .output()
-        .expect("node must be installed to run the Asyncify simulations");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "{} failed:\n{stdout}\n{}",
-        glue.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut argv = vec![simulator.into_os_string(), glue.as_os_str().to_owned()];
+    argv.extend(args.iter().map(Into::into));
+    let stdout = node::stdout(argv);
     serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{}: no report ({e}):\n{stdout}", glue.display()))
 }

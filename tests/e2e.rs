@@ -5,8 +5,10 @@
 //! fixed by growsafe. The unpatched run must show the bug, the fixed run must not, and the program's
 //! other output must be unchanged. Node is required (it is on every CI machine).
 
+#[path = "support/node.rs"]
+mod node;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use growsafe::passes::FixAvailability;
 use growsafe::{Lang, Options, PassId, fix_source};
@@ -17,21 +19,12 @@ fn e2e_dir() -> PathBuf {
 
 /// Runs `runner` on `glue` under Node; returns stdout.
 fn node(runner: &str, glue: &Path) -> String {
-    let output = Command::new("node")
-        .arg("--no-experimental-fetch")
-        .arg(e2e_dir().join(runner))
-        .arg(glue)
-        .output()
-        .expect("node must be installed to run the end-to-end tests");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "{runner} {} failed ({}):\n{stdout}\n{}",
-        glue.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    let runner = e2e_dir().join(runner);
+    node::stdout([
+        "--no-experimental-fetch".as_ref(),
+        runner.as_os_str(),
+        glue.as_os_str(),
+    ])
 }
 
 /// The fixed copy of `<name>.js` (with its `.wasm` beside it) in a temporary directory.

@@ -16,6 +16,9 @@
 //!
 //! Needs Node, and npm registry access on the first run (for the real glue). No emcc.
 
+#[path = "support/node.rs"]
+mod node;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -242,35 +245,12 @@ fn short_reason(reason: &str) -> String {
 
 /// Runs `fixtures/matrix/run.cjs` on `glue`; returns stdout.
 fn node_run(glue: &Path) -> String {
-    let output = Command::new("node")
-        .arg("--no-experimental-fetch")
-        .arg(matrix_dir().join("run.cjs"))
-        .arg(glue)
-        .output()
-        .expect("node must be installed to run the matrix");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "run.cjs {} failed ({}):\n{stdout}\n{}",
-        glue.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-fn node_check(path: &Path) {
-    let output = Command::new("node")
-        .arg("--check")
-        .arg(path)
-        .output()
-        .expect("node must be installed");
-    assert!(
-        output.status.success(),
-        "node --check rejects {}:\n{}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let runner = matrix_dir().join("run.cjs");
+    node::stdout([
+        "--no-experimental-fetch".as_ref(),
+        runner.as_os_str(),
+        glue.as_os_str(),
+    ])
 }
 
 /// The program's own lines: everything but the bug indicators.
@@ -456,7 +436,7 @@ fn walk(input: &Input, tmp: &Path) -> Row {
     } else {
         let out = tmp.join(name);
         std::fs::write(&out, &fixed.text).unwrap();
-        node_check(&out);
+        node::check(&out);
         "`node --check` ok".to_owned()
     };
 

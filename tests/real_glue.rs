@@ -7,6 +7,9 @@
 //! `StackSize` folded into the allocation); already patched (php-wasm 3.1.x `_cachedData`) and
 //! JSPI builds are left byte-identical.
 
+#[path = "support/node.rs"]
+mod node;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -33,15 +36,6 @@ fn fetch_real_glue() -> PathBuf {
         "scripts/fetch-real-glue.sh failed (it needs npm registry access)"
     );
     dest
-}
-
-fn node_check(path: &Path) {
-    let status = Command::new("node")
-        .arg("--check")
-        .arg(path)
-        .status()
-        .expect("node must be installed");
-    assert!(status.success(), "node --check rejects {}", path.display());
 }
 
 #[test]
@@ -100,7 +94,7 @@ fn real_npm_glue() {
                 }
                 let out = tmp.path().join(file);
                 std::fs::write(&out, &fixed.text).unwrap();
-                node_check(&out);
+                node::check(&out);
             }
             "patched-cachedData" | "jspi" => {
                 assert!(
