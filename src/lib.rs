@@ -415,8 +415,11 @@ fn read_and_analyze_with(
 ) -> Result<Round, Error> {
     let Some(library) = scan_library(body, lang)? else {
         if fast_path && !traces::has_traces(body, lang) {
-            // No pass can report anything: only check that the file parses.
-            source::validate(body, lang).map_err(|e| syntax_error(body, &e))?;
+            // No pass can report anything and nothing will be written: the file is answered
+            // from its text, unparsed. Binary data (a NUL) is still parsed, to be reported.
+            if traces::is_binary(body) {
+                source::validate(body, lang).map_err(|e| syntax_error(body, &e))?;
+            }
             return Ok(Round {
                 analysis: Analysis::default(),
                 library: None,
@@ -887,11 +890,30 @@ mod tests {
     }
 
     #[test]
-    fn trace_free_broken_files_are_still_syntax_errors() {
-        let err = check_source("var a = ;\n", Lang::JavaScript, &Options::default()).unwrap_err();
+    fn trace_free_files_are_not_parsed_unless_binary() {
+        let options = Options::default();
+        // Nothing to say, and nothing parsed: a grammar error goes unnoticed.
+        let ok = check_source("var a = ;\n", Lang::JavaScript, &options).unwrap();
+        assert!(ok.analysis.findings.is_empty() && ok.analysis.remarks.is_empty());
+        let fixed = fix_source("var a = ;\n", Lang::JavaScript, &options).unwrap();
+        assert!(!fixed.changed && fixed.text == "var a = ;\n");
+        // The same error in a file with a trace is reported, as is binary data.
+        let err = check_source("var HEAP8 = ;\n", Lang::JavaScript, &options).unwrap_err();
         assert!(matches!(err, Error::Syntax { line: 1, .. }), "{err:?}");
-        let ok = check_source("var a = 1;\n", Lang::JavaScript, &Options::default()).unwrap();
-        assert!(ok.analysis.findings.is_empty());
+        let err = check_source("var a = 1\0;\n", Lang::JavaScript, &options).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Syntax {
+                    line: 1,
+                    column: 10,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = fix_source("var a = 1\0;\n", Lang::JavaScript, &options).unwrap_err();
+        assert!(matches!(err, Error::Syntax { .. }), "{err:?}");
     }
 
     #[test]

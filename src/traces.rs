@@ -1,6 +1,8 @@
-//! The fast path: a file with no trace of what any pass looks for is answered without the
-//! resolver and without running the passes (it is still parsed, so a broken file is still a
-//! syntax error, as in `ruff`).
+//! The fast path: a file with no trace of what any pass looks for is answered from its text,
+//! without parsing it and without running the passes. No finding, remark or fix can come out of
+//! it, so `check` reports nothing and `fix` leaves it untouched; the price is that a syntax error
+//! in such a file goes unreported (growsafe is not a syntax checker for code unrelated to heap
+//! views). Binary data — a NUL character — is still parsed, so that it is reported as an error.
 //!
 //! Why it is safe: every finding and remark of every pass needs, somewhere in the file, one of
 //! - a heap view (`views`): a binding named `HEAP8` … or `GROWABLE_HEAP_…`, or one a refresh
@@ -71,6 +73,13 @@ pub(crate) fn has_traces(text: &str, lang: Lang) -> bool {
         }
     }
     has_number(text, &TRACE_NUMBERS)
+}
+
+/// Whether `text` holds a NUL character: binary data rather than JavaScript (as `git` and
+/// `ripgrep` decide). The fast path still parses such a file, so that it is reported as an error
+/// instead of passing unread.
+pub(crate) fn is_binary(text: &str) -> bool {
+    text.as_bytes().contains(&0)
 }
 
 /// `text` with each `\c` replaced by `c` and `\\` by a space; `None` if an escape can stand for

@@ -107,14 +107,20 @@ impl DirState for Dir {
 fn nesting_100_000_brackets() {
     let dir = Dir::new();
     let deep = format!("x = {}1{};\n", "{a:[(".repeat(25_000), ")]}".repeat(25_000));
-    dir.write("deep.js", &deep);
+    // `HEAP8` makes it a file growsafe has to parse.
+    dir.write("deep.js", format!("var HEAP8;\n{deep}"));
+    // Without a trace of heap views or Asyncify it is answered unparsed: nothing to say.
+    dir.write("plain.js", &deep);
     let before = dir.state("deep.js");
+    let plain = dir.state("plain.js");
     for command in ["check", "fix"] {
         dir.run(&[command, "deep.js"])
             .expect(2)
-            .says("growsafe: error: deep.js:1:")
+            .says("growsafe: error: deep.js:2:")
             .says("syntax error: brackets nest deeper than 20000 levels");
         assert_eq!(dir.state("deep.js"), before);
+        dir.run(&[command, "plain.js"]).expect(0);
+        assert_eq!(dir.state("plain.js"), plain);
     }
 }
 
