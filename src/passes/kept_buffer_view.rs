@@ -25,6 +25,13 @@
 //! u8 = new Uint8Array(wasmMemory.buffer);`), a bare buffer read by a function that calls
 //! `X.grow(…)` itself (Emscripten's `growMemory` keeps the old buffer to report the old size),
 //! and comparisons with a kept buffer (`old !== wasmMemory.buffer` is how growth is detected).
+//! In a pthreads or Wasm Workers build (the file mentions `ENVIRONMENT_IS_PTHREAD` or
+//! `ENVIRONMENT_IS_WASM_WORKER`, or makes a `new WebAssembly.Memory({ shared: true })`) a bare
+//! buffer is not flagged either: the memory is shared, and growing it gives `memory.buffer` a
+//! new, longer `SharedArrayBuffer` but never detaches the old one (Emscripten's pthread worker
+//! hands `Module["buffer"]` to the glue, which compares it with `wasmMemory.buffer` before each
+//! access). Typed arrays over a shared buffer still are: they keep their old length and miss
+//! the memory grown since.
 //!
 //! ## Why is this bad?
 //! Growing a WebAssembly memory detaches its `ArrayBuffer` and creates a new, larger one. Every
@@ -62,31 +69,55 @@
 //! - emscripten-core/emscripten#5179, "Cannot access packaged files after memory growth" (kept `subarray`s)
 //! - emscripten-core/emscripten#24524, "Fix bad access to detached ArrayBuffer in $growMemory"
 
+use std::cell::OnceCell;
+
+use swc_ecma_ast::{Expr, Ident, Lit, NewExpr, Prop, PropName, PropOrSpread, Str, UnaryOp};
+use swc_ecma_visit::{Visit, VisitWith};
+
 use super::kept::{Held, Outlives, kept};
-use super::{Context, PassId};
+use super::{Context, PassId, member_prop_name};
 use crate::diagnostic::{Analysis, Finding};
 
 // kept-buffer-view
 pub(crate) fn kept_buffer_view(cx: &Context<'_>, out: &mut Analysis) {
+    // Looked for only when a buffer or a typed array over one is kept (one more walk, in few
+    // files).
+    let shared = OnceCell::new();
     for store in kept(cx) {
         // Only typed arrays over the buffer and the buffer itself; views are `stored-heap-view`'s.
-        let held = match &store.held {
-            Held::BufferView(text) | Held::Buffer(text) => text,
+        let (held, bare) = match &store.held {
+            Held::BufferView(text) => (text, false),
+            Held::Buffer(text) => (text, true),
             Held::View(_) => continue,
         };
+        let shared = *shared.get_or_init(|| shared_memory(cx));
+        if shared && bare {
+            continue;
+        }
+        let (stale, grows, grown) = if shared {
+            (
+                "it misses the memory grown since",
+                "grow memory past its end",
+                "grows past its end",
+            )
+        } else {
+            (
+                "it is detached when memory grows",
+                "grow memory and detach it",
+                "grows and detaches it",
+            )
+        };
         let message = match &store.outlives {
-            Outlives::Property(target) => {
-                format!("`{target}` keeps {held}; it is detached when memory grows")
+            Outlives::Property(target) => format!("`{target}` keeps {held}; {stale}"),
+            Outlives::OuterVariable(var) => {
+                format!("`{var}` keeps {held} outside this function; {stale}")
             }
-            Outlives::OuterVariable(var) => format!(
-                "`{var}` keeps {held} outside this function; it is detached when memory grows"
-            ),
             Outlives::Call { var, point } => {
-                format!("`{var}` keeps {held} across {point}, which can grow memory and detach it")
+                format!("`{var}` keeps {held} across {point}, which can {grows}")
             }
-            Outlives::Closure(var) => format!(
-                "`{var}` keeps {held} for a closure that can run after memory grows and detaches it"
-            ),
+            Outlives::Closure(var) => {
+                format!("`{var}` keeps {held} for a closure that can run after memory {grown}")
+            }
         };
         let reason = "lint only: growsafe cannot tell how long the typed array must live; \
                       create it from the current buffer after the call, or re-create it when its \
@@ -98,4 +129,71 @@ pub(crate) fn kept_buffer_view(cx: &Context<'_>, out: &mut Analysis) {
             reason,
         ));
     }
+}
+
+/// Whether the file belongs to a build whose memory is shared (pthreads, Wasm Workers): it
+/// mentions `ENVIRONMENT_IS_PTHREAD` or `ENVIRONMENT_IS_WASM_WORKER` in code (a name, a property,
+/// or a string key as in the worker's `Module["ENVIRONMENT_IS_PTHREAD"]=true`), or creates a
+/// `new WebAssembly.Memory({ shared: true })`.
+fn shared_memory(cx: &Context<'_>) -> bool {
+    #[derive(Default)]
+    struct Find(bool);
+    fn marker(name: &str) -> bool {
+        matches!(
+            name,
+            "ENVIRONMENT_IS_PTHREAD" | "ENVIRONMENT_IS_WASM_WORKER"
+        )
+    }
+    impl Visit for Find {
+        fn visit_ident(&mut self, i: &Ident) {
+            self.0 |= marker(&i.sym);
+        }
+        fn visit_ident_name(&mut self, i: &swc_ecma_ast::IdentName) {
+            self.0 |= marker(&i.sym);
+        }
+        fn visit_str(&mut self, s: &Str) {
+            self.0 |= s.value.as_str().is_some_and(marker);
+        }
+        fn visit_new_expr(&mut self, new: &NewExpr) {
+            let memory = matches!(&*new.callee, Expr::Member(m)
+                if matches!(&*m.obj, Expr::Ident(o) if &*o.sym == "WebAssembly")
+                    && member_prop_name(&m.prop) == Some("Memory"));
+            let shared = |arg: &Expr| {
+                let Expr::Object(object) = arg else {
+                    return false;
+                };
+                object.props.iter().any(|p| match p {
+                    PropOrSpread::Prop(p) => match &**p {
+                        Prop::KeyValue(kv) => {
+                            let key = match &kv.key {
+                                PropName::Ident(i) => Some(&*i.sym),
+                                PropName::Str(s) => s.value.as_str(),
+                                _ => None,
+                            };
+                            key == Some("shared") && is_true(&kv.value)
+                        }
+                        _ => false,
+                    },
+                    PropOrSpread::Spread(_) => false,
+                })
+            };
+            if memory && new.args.iter().flatten().any(|a| shared(&a.expr)) {
+                self.0 = true;
+            }
+            new.visit_children_with(self);
+        }
+    }
+    /// `true`, or minified `!0`.
+    fn is_true(expr: &Expr) -> bool {
+        match expr {
+            Expr::Lit(Lit::Bool(b)) => b.value,
+            Expr::Unary(u) => {
+                u.op == UnaryOp::Bang && matches!(&*u.arg, Expr::Lit(Lit::Num(n)) if n.value == 0.0)
+            }
+            _ => false,
+        }
+    }
+    let mut find = Find::default();
+    cx.parsed.program.visit_with(&mut find);
+    find.0
 }
