@@ -25,6 +25,11 @@ use swc_common::{FileName, SourceMap, sync::Lrc};
 use swc_ecma_ast::EsVersion;
 use swc_ecma_parser::{EsSyntax, Syntax, parse_file_as_program};
 
+/// The allocator of the `growsafe` binary, so that parse, check and fix are timed as it runs them.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn median(mut runs: Vec<Duration>) -> Duration {
     runs.sort();
     runs[runs.len() / 2]

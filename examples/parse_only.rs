@@ -9,6 +9,11 @@ use swc_common::{FileName, SourceMap, sync::Lrc};
 use swc_ecma_ast::EsVersion;
 use swc_ecma_parser::{EsSyntax, Syntax, parse_file_as_program};
 
+/// The allocator of the `growsafe` binary, so that the baseline is parsed the same way.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: parse_only FILE [N]");
