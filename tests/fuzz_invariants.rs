@@ -57,6 +57,24 @@ fn lang(path: &Path) -> Lang {
 
 /// Every seed in its own grammar and, when short, in the other one too (TypeScript reads most
 /// JavaScript), in every heap style.
+/// The crashes the fuzzer found are syntax errors, as in a release build.
+#[test]
+fn crashes_found_by_the_fuzzer_are_syntax_errors() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz/args-or-pats.js");
+    let text = std::fs::read_to_string(path).unwrap();
+    for lang in invariants::LANGS {
+        let err = growsafe::check_source(&text, lang, &Options::default()).unwrap_err();
+        assert!(
+            matches!(err, growsafe::Error::Syntax { line: 5, .. }),
+            "{lang:?}: {err}"
+        );
+        assert!(matches!(
+            invariants::check(&text, lang),
+            Ok(Outcome::Unparsable)
+        ));
+    }
+}
+
 #[test]
 fn seeds_hold_the_invariants() {
     let seeds = seeds();
