@@ -826,7 +826,10 @@ mod tests {
             // file the fast path does not parse goes unreported.
             let same = |full: String, fast: String| {
                 if full.starts_with("Err(Syntax") {
-                    assert_eq!(fast, "Ok((Analysis { findings: [], remarks: [] }, None, 0))");
+                    assert_eq!(
+                        fast,
+                        "Ok((Analysis { findings: [], remarks: [] }, None, 0))"
+                    );
                 } else {
                     assert_eq!(full, fast, "{}", path.display());
                 }

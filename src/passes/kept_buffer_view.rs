@@ -80,8 +80,7 @@ use crate::diagnostic::{Analysis, Finding};
 
 // kept-buffer-view
 pub(crate) fn kept_buffer_view(cx: &Context<'_>, out: &mut Analysis) {
-    // Looked for only when a buffer or a typed array over one is kept (one more walk, in few
-    // files).
+    // Looked for only when a buffer or a typed array over one is kept.
     let shared = OnceCell::new();
     for store in kept(cx) {
         // Only typed arrays over the buffer and the buffer itself; views are `stored-heap-view`'s.
@@ -192,6 +191,20 @@ fn shared_memory(cx: &Context<'_>) -> bool {
             }
             _ => false,
         }
+    }
+    // Each sign is spelled out in the text (an escaped spelling is missed, which errs towards a
+    // finding), the options object within a few hundred bytes of `WebAssembly.Memory`: most
+    // files are answered without the walk.
+    let text = cx.text;
+    let named = ["ENVIRONMENT_IS_PTHREAD", "ENVIRONMENT_IS_WASM_WORKER"]
+        .iter()
+        .any(|word| text.contains(word));
+    let created = text.match_indices("WebAssembly.Memory").any(|(at, _)| {
+        let end = text.floor_char_boundary((at + 400).min(text.len()));
+        text[at..end].contains("shared")
+    });
+    if !named && !created {
+        return false;
     }
     let mut find = Find::default();
     cx.parsed.program.visit_with(&mut find);
