@@ -11,9 +11,10 @@ fmt:
     cargo fmt --all
     cargo fmt --manifest-path fuzz/Cargo.toml --all
 
-# Lint with clippy, warnings as errors.
+# Lint with clippy, warnings as errors (the fuzz target too).
 lint:
     cargo clippy --all-targets -- -D warnings
+    cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 
 # Regenerate docs/passes/*.md from the pass doc comments.
 docs:
@@ -44,6 +45,7 @@ ready:
     cargo fmt --all -- --check
     cargo fmt --manifest-path fuzz/Cargo.toml --all -- --check
     cargo clippy --all-targets -- -D warnings
+    cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
     cargo test
     scripts/fuzz.sh 60s
 

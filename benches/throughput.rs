@@ -26,7 +26,7 @@ use swc_ecma_ast::EsVersion;
 use swc_ecma_parser::{EsSyntax, Syntax, parse_file_as_program};
 
 /// The allocator of the `growsafe` binary, so that parse, check and fix are timed as it runs them.
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 /// jemalloc: the passes allocate and free on several threads, where glibc's allocator costs a
 /// quarter of the run (`docs/performance.md`).
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
