@@ -32,6 +32,7 @@ pub mod inputs;
 pub mod passes;
 pub mod preprocess;
 pub mod report;
+pub mod scope;
 pub mod source;
 pub mod style;
 pub mod suppress;
@@ -643,49 +644,8 @@ fn analyze(text: &str, parsed: &Parsed, options: &Options) -> Analysis {
     let cx = Context::new(text, parsed, options);
     let passes = options.passes();
     let mut analysis = Analysis::default();
-    if passes.len() > 1 && source::on_parser_pool(text.len()) {
-        // The passes run side by side on the parser pool (whose threads all have the stack
-        // this input needs), in groups that share an analysis (so no job waits for another's),
-        // each pass into its own analysis, merged in pass order: the result is the same as one
-        // after the other. The heap views every pass needs come first.
-        use rayon::prelude::*;
-        let group = |pass: PassId| match pass {
-            PassId::HeapSnapshot | PassId::HeapDestructure => 0,
-            PassId::StoredHeapView | PassId::KeptBufferView => 1,
-            PassId::AsyncifySleepAlloc => 2,
-            PassId::HeapObjectCopy => 3,
-            PassId::UnusedSuppression => 4,
-        };
-        let mut groups: Vec<Vec<(usize, PassId)>> = Vec::new();
-        for (order, &pass) in passes.iter().enumerate() {
-            match groups.iter_mut().find(|g| group(g[0].1) == group(pass)) {
-                Some(g) => g.push((order, pass)),
-                None => groups.push(vec![(order, pass)]),
-            }
-        }
-        cx.views();
-        let mut each: Vec<(usize, Analysis)> = groups
-            .par_iter()
-            .with_max_len(1)
-            .flat_map_iter(|g| {
-                g.iter()
-                    .map(|&(order, pass)| {
-                        let mut own = Analysis::default();
-                        pass.analyze(&cx, &mut own);
-                        (order, own)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        each.sort_by_key(|(order, _)| *order);
-        for (_, own) in each {
-            analysis.findings.extend(own.findings);
-            analysis.remarks.extend(own.remarks);
-        }
-    } else {
-        for pass in passes {
-            pass.analyze(&cx, &mut analysis);
-        }
+    for pass in passes {
+        pass.analyze(&cx, &mut analysis);
     }
     analysis.findings.sort_by_key(|f| (f.range.start, f.pass));
     analysis

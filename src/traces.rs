@@ -54,7 +54,7 @@ pub(crate) const TRACE_WORDS: [&str; 12] = [
 
 /// Header sizes of Asyncify's data block (`allocateData`'s `ptr + 12` / `ptr + 24`), which a
 /// fully renamed runtime is recognised by.
-const TRACE_NUMBERS: [f64; 2] = [12.0, 24.0];
+pub(crate) const TRACE_NUMBERS: [f64; 2] = [12.0, 24.0];
 
 /// Whether `text` may hold something a pass reports on (`false`: provably nothing).
 pub(crate) fn has_traces(text: &str, lang: Lang) -> bool {
@@ -112,6 +112,13 @@ fn is_ident_byte(b: u8) -> bool {
 /// not read as one literal (`1.2.3` in a version string, `2px`) is read the way the lexer would
 /// read its pieces (see [`decimal_pieces`]); a piece that does not read counts as a match.
 fn has_number(text: &str, values: &[f64]) -> bool {
+    !number_positions(text, values, true).is_empty()
+}
+
+/// Where the numeric literals of the text that may have one of `values` start (read as
+/// [`has_number`] reads them); with `first`, stops at the first.
+pub(crate) fn number_positions(text: &str, values: &[f64], first: bool) -> Vec<usize> {
+    let mut out = Vec::new();
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -139,11 +146,14 @@ fn has_number(text: &str, values: &[f64]) -> bool {
             }
         };
         if found {
-            return true;
+            out.push(i);
+            if first {
+                break;
+            }
         }
         i = j;
     }
-    false
+    out
 }
 
 /// The values of the literals the lexer could read in a run that is not one literal

@@ -95,6 +95,8 @@ use swc_ecma_ast::{
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
+use super::marks::{self, Kind, Marks};
+use super::views::{sparse, visit_program};
 use super::{Context, PassId, member_prop_name};
 
 mod closure;
@@ -104,8 +106,17 @@ use crate::style::Style;
 
 // asyncify-sleep-alloc
 pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
-    let mut scan = Scan::default();
-    cx.parsed.program.visit_with(&mut scan);
+    let marks = cx.marks(Kind::Asyncify);
+    let mut scan = Scan {
+        marks,
+        has_object: false,
+        jspi: None,
+        invalid_state: Vec::new(),
+        already_fixed: None,
+        functions: Vec::new(),
+        library_source: None,
+    };
+    visit_program(&cx.parsed.program, &mut scan, marks);
     // JSPI suspends the wasm stack itself: there is no per-sleep allocation to cache.
     if let Some(marker) = scan.jspi {
         if scan.has_object || !scan.invalid_state.is_empty() {
@@ -134,7 +145,11 @@ pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
         closure_runtime(cx, &scan, out);
         return;
     }
-    cx.parsed.program.visit_with(&mut Runtimes { cx, out });
+    visit_program(
+        &cx.parsed.program,
+        &mut Runtimes { cx, marks, out },
+        marks,
+    );
 }
 
 /// A runtime whose names Closure renamed, matched by structure (see [`closure`]).
@@ -150,13 +165,14 @@ fn closure_runtime(cx: &Context<'_>, scan: &Scan, out: &mut Analysis) {
         });
         return;
     }
+    let renamed_allocate = renamed_allocate(cx);
     let mut sleeps: Vec<Span> = scan.invalid_state.iter().filter_map(|&(_, f)| f).collect();
     sleeps.sort_by_key(|s| (s.lo, s.hi));
     sleeps.dedup();
     let refusal = match sleeps.as_slice() {
         [] => {
             // The inlined `allocateData` without its `handleSleep`.
-            let Some(alloc) = scan.renamed_allocate else {
+            let Some(alloc) = renamed_allocate else {
                 return;
             };
             closure::Refusal {
@@ -188,12 +204,12 @@ fn closure_runtime(cx: &Context<'_>, scan: &Scan, out: &mut Analysis) {
         },
     };
     // A stray `invalid state: ` string in code that is no Asyncify runtime is no finding.
-    if !refusal.asyncify_like && scan.renamed_allocate.is_none() {
+    if !refusal.asyncify_like && renamed_allocate.is_none() {
         return;
     }
     let at = refusal
         .at
-        .or(scan.renamed_allocate)
+        .or(renamed_allocate)
         .or(scan.invalid_state.first().map(|&(s, _)| s))
         .expect("a Closure runtime was recognised by one of these");
     out.findings.push(Finding::unfixable(
@@ -633,8 +649,8 @@ fn mentions_member(f: &Function, name: &str) -> bool {
 }
 
 /// File-level facts: JSPI markers, Closure survivors, whether an `Asyncify` object exists.
-#[derive(Default)]
-struct Scan {
+struct Scan<'m> {
+    marks: &'m Marks,
     has_object: bool,
     jspi: Option<Span>,
     /// Each `invalid state: ` message, with the innermost function around it.
@@ -643,21 +659,49 @@ struct Scan {
     already_fixed: Option<Span>,
     /// The functions (and arrows) being walked, innermost last.
     functions: Vec<Span>,
-    /// A function shaped like Closure's inlined `allocateData`:
-    /// `var a = malloc(N), b = a + 12; …; H[a + 8 >> 2] = id; return a`.
-    renamed_allocate: Option<Span>,
     /// `$Asyncify: { … }` in an Emscripten JS library source.
     library_source: Option<Span>,
 }
 
-impl Visit for Scan {
-    fn visit_function(&mut self, f: &Function) {
-        if self.renamed_allocate.is_none()
-            && f.body
+/// The first function shaped like Closure's inlined `allocateData`:
+/// `var a = malloc(N), b = a + 12; …; H[a + 8 >> 2] = id; return a` (one holding a 12 or 24).
+fn renamed_allocate(cx: &Context<'_>) -> Option<Span> {
+    struct Find<'m> {
+        marks: &'m Marks,
+        found: Option<Span>,
+    }
+    impl Visit for Find<'_> {
+        sparse!(self => self.marks);
+
+        fn visit_function(&mut self, f: &Function) {
+            if self.found.is_some() || !self.marks.covers(f.span) {
+                return;
+            }
+            if f.body
                 .as_ref()
                 .is_some_and(|b| looks_like_allocate_data(&b.stmts))
-        {
-            self.renamed_allocate = Some(f.span);
+            {
+                self.found = Some(f.span);
+                return;
+            }
+            f.visit_children_with(self);
+        }
+    }
+    let marks = marks::numbers(cx.text, cx.parsed.start_pos, &crate::traces::TRACE_NUMBERS);
+    let mut find = Find {
+        marks: &marks,
+        found: None,
+    };
+    visit_program(&cx.parsed.program, &mut find, &marks);
+    find.found
+}
+
+impl Visit for Scan<'_> {
+    sparse!(self => self.marks);
+
+    fn visit_function(&mut self, f: &Function) {
+        if !self.marks.covers(f.span) {
+            return;
         }
         self.functions.push(f.span);
         f.visit_children_with(self);
@@ -665,6 +709,9 @@ impl Visit for Scan {
     }
 
     fn visit_arrow_expr(&mut self, a: &swc_ecma_ast::ArrowExpr) {
+        if !self.marks.covers(a.span) {
+            return;
+        }
         self.functions.push(a.span);
         a.visit_children_with(self);
         self.functions.pop();
@@ -805,10 +852,13 @@ fn object_has_key(object: &ObjectLit, name: &str) -> bool {
 /// Second walk: each `var Asyncify = { … }` object, checked as it is met.
 struct Runtimes<'a, 'cx> {
     cx: &'a Context<'cx>,
+    marks: &'a Marks,
     out: &'a mut Analysis,
 }
 
 impl Visit for Runtimes<'_, '_> {
+    sparse!(self => self.marks);
+
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
         if let Pat::Ident(name) = &d.name
             && &*name.id.sym == "Asyncify"

@@ -193,7 +193,7 @@ fn call_time_view_read(cx: &Context<'_>, plan: &Plan) -> Option<Span> {
             if self.found.is_none()
                 && let Expr::Ident(object) = &*m.obj
                 && &*object.sym != "Module"
-                && !self.cx.views().is_mirror_object(object)
+                && !self.cx.views().is_mirror_object(self.cx, object)
                 && let Some(prop) = super::member_prop_name(&m.prop)
                 && (view_name(prop).is_some() || self.renamed_view(object, prop))
             {

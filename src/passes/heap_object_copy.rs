@@ -61,48 +61,64 @@ use rustc_hash::FxHashSet as HashSet;
 
 use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
-    AssignExpr, AssignOp, AssignTarget, CallExpr, Callee, Expr, Id, MemberExpr, ObjectLit, Prop,
+    AssignExpr, AssignOp, AssignTarget, CallExpr, Callee, Expr, MemberExpr, ObjectLit, Prop,
     PropName, PropOrSpread, SimpleAssignTarget, Stmt, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::kept::short;
-use super::views::view_name;
+use super::marks::{Find, Marks};
+use super::views::{sparse, view_name, visit_program};
+use crate::scope::Bid;
 use super::{Context, PassId, member_prop_name};
 use crate::diagnostic::{Analysis, Finding};
 
 // heap-object-copy
 pub(crate) fn heap_object_copy(cx: &Context<'_>, out: &mut Analysis) {
+    // Every piece of evidence names a view: read as a whole (`{ HEAP8 }`, `{ h: K }`), as a
+    // property (`memory.HEAP16[i]`, `Object.defineProperty(m, 'HEAP8', …)`), or merges copies
+    // back with `Object.assign`.
+    let marks = cx
+        .find(&[Find::Member("HEAP"), Find::Name("assign")])
+        .with(cx.view_reads());
     let mut evidence = Evidence {
         cx,
+        marks: &marks,
         heap: HashSet::default(),
         merges: HashSet::default(),
         accessor_uses: HashSet::default(),
     };
-    cx.parsed.program.visit_with(&mut evidence);
+    visit_program(&cx.parsed.program, &mut evidence, &marks);
     // Nothing in the file holds heap views: nothing to copy.
     if evidence.heap.is_empty() {
         return;
     }
+    // A copy is a spread, `Object.assign` or `structuredClone`.
+    let marks = cx.find(&[
+        Find::Text("..."),
+        Find::Name("assign"),
+        Find::Name("structuredClone"),
+    ]);
     let mut copies = Copies {
         cx,
+        marks: &marks,
         evidence: &evidence,
         target: None,
         out,
     };
-    cx.parsed.program.visit_with(&mut copies);
+    visit_program(&cx.parsed.program, &mut copies, &marks);
 }
 
 /// An object by identity: a binding, or a property path compared by its text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
-    Binding(Id),
+    Binding(Bid),
     Path(String),
 }
 
-fn key_of(expr: &Expr) -> Option<Key> {
+fn key_of(cx: &Context<'_>, expr: &Expr) -> Option<Key> {
     match strip(expr) {
-        Expr::Ident(ident) => Some(Key::Binding(ident.to_id())),
+        Expr::Ident(ident) => Some(Key::Binding(cx.bid(ident))),
         Expr::Member(member) => path(member).map(Key::Path),
         _ => None,
     }
@@ -134,9 +150,10 @@ fn strip(expr: &Expr) -> &Expr {
 /// First walk: which objects hold heap views, and which copies are merged back.
 struct Evidence<'a, 'cx> {
     cx: &'a Context<'cx>,
+    marks: &'a Marks,
     heap: HashSet<Key>,
     /// `Object.assign(object, copy)`: `(object, copy)`.
-    merges: HashSet<(Key, Id)>,
+    merges: HashSet<(Key, Bid)>,
     /// `memory.HEAP16` spans used as `memory.HEAP16.get(…)` / `.set(…)` (accessor objects).
     accessor_uses: HashSet<Span>,
 }
@@ -180,12 +197,14 @@ impl Evidence<'_, '_> {
 }
 
 impl Visit for Evidence<'_, '_> {
+    sparse!(self => self.marks);
+
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
         if let (swc_ecma_ast::Pat::Ident(binding), Some(init)) = (&d.name, &d.init)
             && let Expr::Object(object) = strip(init)
             && self.has_view_props(object)
         {
-            self.heap.insert(Key::Binding(binding.id.to_id()));
+            self.heap.insert(Key::Binding(self.cx.bid(&binding.id)));
         }
         d.visit_children_with(self);
     }
@@ -197,7 +216,7 @@ impl Visit for Evidence<'_, '_> {
         {
             let key = match &a.left {
                 AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => {
-                    Some(Key::Binding(b.id.to_id()))
+                    Some(Key::Binding(self.cx.bid(&b.id)))
                 }
                 AssignTarget::Simple(SimpleAssignTarget::Member(m)) => path(m).map(Key::Path),
                 _ => None,
@@ -211,7 +230,7 @@ impl Visit for Evidence<'_, '_> {
         if member_prop_name(&m.prop).and_then(view_name).is_some()
             && !self.accessor_uses.contains(&m.span)
         {
-            self.heap.extend(key_of(&m.obj));
+            self.heap.extend(key_of(self.cx, &m.obj));
         }
         m.visit_children_with(self);
     }
@@ -229,7 +248,7 @@ impl Visit for Evidence<'_, '_> {
             }
             if let Expr::Ident(object) = strip(&method.obj)
                 && &*object.sym == "Object"
-                && object.ctxt == self.cx.parsed.unresolved
+                && self.cx.is_global(object)
             {
                 let args = &call.args;
                 match name {
@@ -238,7 +257,7 @@ impl Visit for Evidence<'_, '_> {
                             && let Expr::Lit(swc_ecma_ast::Lit::Str(s)) = strip(&prop.expr)
                             && s.value.as_str().and_then(view_name).is_some()
                         {
-                            self.heap.extend(key_of(&target.expr));
+                            self.heap.extend(key_of(self.cx, &target.expr));
                         }
                     }
                     Some("defineProperties") => {
@@ -249,16 +268,16 @@ impl Visit for Evidence<'_, '_> {
                                 if matches!(&**p, Prop::KeyValue(kv) if is_view_key(&kv.key)))
                             })
                         {
-                            self.heap.extend(key_of(&target.expr));
+                            self.heap.extend(key_of(self.cx, &target.expr));
                         }
                     }
                     Some("assign") => {
                         if let Some((target, sources)) = args.split_first()
-                            && let Some(target) = key_of(&target.expr)
+                            && let Some(target) = key_of(self.cx, &target.expr)
                         {
                             for source in sources {
                                 if let Expr::Ident(copy) = strip(&source.expr) {
-                                    self.merges.insert((target.clone(), copy.to_id()));
+                                    self.merges.insert((target.clone(), self.cx.bid(copy)));
                                 }
                             }
                         }
@@ -282,15 +301,16 @@ fn is_view_key(key: &PropName) -> bool {
 /// Second walk: the copies.
 struct Copies<'a, 'cx> {
     cx: &'a Context<'cx>,
+    marks: &'a Marks,
     evidence: &'a Evidence<'a, 'cx>,
     /// The expression being stored in a variable, and that variable.
-    target: Option<(Span, Id)>,
+    target: Option<(Span, Bid)>,
     out: &'a mut Analysis,
 }
 
 impl Copies<'_, '_> {
     fn heap_object(&self, expr: &Expr) -> Option<Key> {
-        key_of(expr).filter(|k| self.evidence.heap.contains(k))
+        key_of(self.cx, expr).filter(|k| self.evidence.heap.contains(k))
     }
 
     /// Whether the copy `whole` is stored in a variable that is merged back into `source`.
@@ -314,10 +334,12 @@ impl Copies<'_, '_> {
 }
 
 impl Visit for Copies<'_, '_> {
+    sparse!(self => self.marks);
+
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
         let saved = self.target.take();
         if let (swc_ecma_ast::Pat::Ident(binding), Some(init)) = (&d.name, &d.init) {
-            self.target = Some((strip(init).span(), binding.id.to_id()));
+            self.target = Some((strip(init).span(), self.cx.bid(&binding.id)));
         }
         d.visit_children_with(self);
         self.target = saved;
@@ -326,7 +348,7 @@ impl Visit for Copies<'_, '_> {
     fn visit_assign_expr(&mut self, a: &AssignExpr) {
         let saved = self.target.take();
         if let AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) = &a.left {
-            self.target = Some((strip(&a.right).span(), binding.id.to_id()));
+            self.target = Some((strip(&a.right).span(), self.cx.bid(&binding.id)));
         }
         a.visit_children_with(self);
         self.target = saved;
@@ -363,7 +385,7 @@ impl Visit for Copies<'_, '_> {
                 Expr::Member(method)
                     if member_prop_name(&method.prop) == Some("assign")
                         && matches!(strip(&method.obj), Expr::Ident(o)
-                            if &*o.sym == "Object" && o.ctxt == self.cx.parsed.unresolved) =>
+                            if &*o.sym == "Object" && self.cx.is_global(o)) =>
                 {
                     for source in call.args.iter().skip(1) {
                         if source.spread.is_some() {
@@ -383,8 +405,7 @@ impl Visit for Copies<'_, '_> {
                     }
                 }
                 // `structuredClone(memory)`: a deep copy of the memory behind the views.
-                Expr::Ident(f)
-                    if &*f.sym == "structuredClone" && f.ctxt == self.cx.parsed.unresolved =>
+                Expr::Ident(f) if &*f.sym == "structuredClone" && self.cx.is_global(f) =>
                 {
                     if let Some(first) = call.args.first()
                         && first.spread.is_none()

@@ -96,6 +96,8 @@ use swc_ecma_visit::{Visit, VisitWith};
 
 use super::heap_destructure::accessor_blocker;
 use super::kept::short;
+use super::marks::{Kind, Marks};
+use super::views::{sparse, visit_program};
 use super::{Context, HeapStyle, PassId, find_punct};
 use crate::diagnostic::{Analysis, Finding, Remark, RemarkKind};
 use crate::fix::{Edit, Fix};
@@ -119,14 +121,16 @@ pub(crate) fn heap_snapshot(cx: &Context<'_>, out: &mut Analysis) {
         other => other,
     };
     let resizable = cx.views().resizable();
+    let marks = cx.view_reads().clone().with(cx.marks(Kind::Snapshots));
     let mut visitor = Snapshots {
         cx,
+        marks: &marks,
         style,
         resizable: resizable.is_some(),
         left_alone: 0,
         out,
     };
-    cx.parsed.program.visit_with(&mut visitor);
+    visit_program(&cx.parsed.program, &mut visitor, &marks);
     if let Some(call) = resizable
         && visitor.left_alone > 0
     {
@@ -144,8 +148,11 @@ pub(crate) fn heap_snapshot(cx: &Context<'_>, out: &mut Analysis) {
     }
 }
 
+/// A sparse walk over the objects that may hold a view: every snapshot, getter, accessor
+/// object or proxy of one holds a mark (see `heap_snapshot`).
 struct Snapshots<'a, 'cx> {
     cx: &'a Context<'cx>,
+    marks: &'a Marks,
     style: HeapStyle,
     /// The views are over a resizable buffer: nothing goes dead.
     resizable: bool,
@@ -189,6 +196,8 @@ impl<'p> Value<'p> {
 }
 
 impl Visit for Snapshots<'_, '_> {
+    sparse!(self => self.marks);
+
     fn visit_object_lit(&mut self, object: &ObjectLit) {
         let mut already_fixed = 0;
         for prop in &object.props {
@@ -279,21 +288,25 @@ impl Snapshots<'_, '_> {
     /// `(growMemViews(), HEAP8)`), because another thread may have grown memory.
     fn read_text(&self, snap: &Snap<'_>) -> String {
         let text = self.cx.slice(snap.value.span());
-        let ctxt = match (snap.value.ident(), snap.value) {
-            (Some(ident), _) => Some(ident.ctxt),
+        let scope = match (snap.value.ident(), snap.value) {
+            (Some(ident), _) => Some(self.cx.scope(ident)),
             (None, Value::Expr(expr)) => match unparen(expr) {
                 Expr::Member(member) => match &*member.obj {
-                    Expr::Ident(object) => Some(object.ctxt),
+                    Expr::Ident(object) => Some(self.cx.scope(object)),
                     _ => None,
                 },
                 _ => None,
             },
             (None, Value::Shorthand(_)) => None,
         };
-        ctxt.and_then(|ctxt| {
-            self.cx
-                .views()
-                .protected_read(snap.view, text, ctxt, self.cx.style().compact)
+        scope.and_then(|scope| {
+            self.cx.views().protected_read(
+                self.cx,
+                snap.view,
+                text,
+                scope,
+                self.cx.style().compact,
+            )
         })
         .unwrap_or_else(|| text.to_owned())
     }
@@ -317,10 +330,13 @@ impl Snapshots<'_, '_> {
         };
         let view = self.cx.glue_view(ident)?;
         let text = self.cx.slice(ident.span);
-        let read =
-            self.cx
-                .views()
-                .protected_read(view, text, ident.ctxt, self.cx.style().compact)?;
+        let read = self.cx.views().protected_read(
+            self.cx,
+            view,
+            text,
+            self.cx.scope(ident),
+            self.cx.style().compact,
+        )?;
         let key = key_text(self.cx, &getter.key);
         let fix = Fix::safe(
             format!("Read `{view}` through `{read}`"),

@@ -820,7 +820,7 @@ impl Walker<'_, '_> {
             // `growMemViews()`, also Closure-renamed ones, recognised by their body), and the
             // global conversion functions never call into wasm (`BigInt(k)`).
             Expr::Ident(ident) => {
-                self.cx.views().helper(ident).is_none()
+                self.cx.views().helper(self.cx, ident).is_none()
                     && !(ident.ctxt == self.cx.parsed.unresolved
                         && matches!(&*ident.sym, "BigInt" | "Number" | "String" | "Boolean"))
             }

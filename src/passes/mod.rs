@@ -12,8 +12,10 @@ use swc_common::{Span, Spanned};
 use swc_ecma_ast::{CallExpr, Callee, Expr, Ident, MemberProp};
 
 use crate::diagnostic::{Analysis, TextRange};
+use crate::scope::{Bid, ScopeId, Scopes};
 use crate::source::Parsed;
 use crate::style::Style;
+use marks::{Kind, MarkCache, Marks};
 
 mod asyncify_sleep_alloc;
 mod heap_destructure;
@@ -21,6 +23,7 @@ mod heap_object_copy;
 mod heap_snapshot;
 mod kept;
 mod kept_buffer_view;
+pub(crate) mod marks;
 mod stored_heap_view;
 mod unused_suppression;
 pub(crate) mod views;
@@ -231,6 +234,12 @@ pub(crate) struct Context<'a> {
     pub options: &'a Options,
     /// How generated code should look, detected on first use (only fixes need it).
     style: OnceCell<Style>,
+    /// Which declaration each name refers to, worked out when asked.
+    pub scopes: Scopes<'a>,
+    /// Where in the text the passes have to look.
+    marks: MarkCache,
+    /// [`Kind::ViewReads`] and the names of this file's view bindings and helpers.
+    view_reads: OnceCell<Marks>,
     /// Which bindings are the glue's heap views (see [`views`]), built on first use.
     views: OnceCell<views::Views>,
     /// The destructuring analysis, shared by `heap-destructure` and `heap-snapshot`.
@@ -246,6 +255,9 @@ impl<'a> Context<'a> {
             parsed,
             options,
             style: OnceCell::new(),
+            scopes: Scopes::new(&parsed.program),
+            marks: MarkCache::default(),
+            view_reads: OnceCell::new(),
             views: OnceCell::new(),
             destructure: heap_destructure::PlanCell::new(),
             kept: kept::KeptCell::new(),
@@ -255,6 +267,61 @@ impl<'a> Context<'a> {
     /// How generated code should look.
     pub fn style(&self) -> &Style {
         self.style.get_or_init(|| Style::detect(self.text))
+    }
+
+    /// The marks of one kind (see [`marks`]).
+    pub fn marks(&self, kind: Kind) -> &Marks {
+        self.marks.get(kind, self.text, self.parsed.start_pos)
+    }
+
+    /// Where a glue view may be read as a whole: [`Kind::ViewReads`], and every occurrence of
+    /// a name a refresh function assigns or of a view helper's name (Closure renames them).
+    pub fn view_reads(&self) -> &Marks {
+        self.view_reads.get_or_init(|| {
+            let views = self.views();
+            let names: Vec<&str> = views
+                .binding_names()
+                .chain(views.helper_names())
+                .map(|name| &**name)
+                .filter(|name| !name.contains("HEAP"))
+                .collect();
+            let base = self.marks(Kind::ViewReads);
+            if names.is_empty() {
+                return base.clone();
+            }
+            let words: Vec<marks::Find<'_>> = names.into_iter().map(marks::Find::Name).collect();
+            self.find(&words).with(base)
+        })
+    }
+
+    /// Marks of other words (computed on each call).
+    pub fn find(&self, words: &[marks::Find<'_>]) -> Marks {
+        marks::find(self.text, self.parsed.start_pos, words)
+    }
+
+    /// Marks of other words inside `span` only.
+    pub fn find_in(&self, span: Span, words: &[marks::Find<'_>]) -> Marks {
+        let range = self.range(span);
+        marks::find(
+            &self.text[range.as_usize()],
+            span.lo,
+            words,
+        )
+    }
+
+    /// The scope that declares `ident`.
+    pub fn scope(&self, ident: &Ident) -> ScopeId {
+        self.scopes.resolve(ident)
+    }
+
+    /// `ident`'s binding.
+    pub fn bid(&self, ident: &Ident) -> Bid {
+        self.scopes.bid(ident)
+    }
+
+    /// Whether `ident` is declared nowhere in the file (a global).
+    pub fn is_global(&self, ident: &Ident) -> bool {
+        self.scope(ident) == ScopeId::GLOBAL
     }
 
     /// The body-relative range of a span.
@@ -269,12 +336,12 @@ impl<'a> Context<'a> {
 
     /// Whether `ident` refers to a global or a top-level binding (not a local).
     pub fn is_top_or_global(&self, ident: &Ident) -> bool {
-        ident.ctxt == self.parsed.top_level || ident.ctxt == self.parsed.unresolved
+        matches!(self.scope(ident), ScopeId::TOP | ScopeId::GLOBAL)
     }
 
     /// The file's heap views, refresh functions, mirrors and helpers (built once per file).
     pub fn views(&self) -> &views::Views {
-        self.views.get_or_init(|| views::Views::build(self.parsed))
+        self.views.get_or_init(|| views::Views::build(self))
     }
 
     /// The view name if `ident` refers to the glue's own heap view: a global or top-level
@@ -282,7 +349,7 @@ impl<'a> Context<'a> {
     /// binding the file's refresh function assigns a new typed array (views inside a
     /// `MODULARIZE` factory, Closure-renamed views: `K = new Int32Array(b)` is `HEAP32`).
     pub fn glue_view(&self, ident: &Ident) -> Option<&'static str> {
-        self.views().ident_view(ident)
+        self.views().ident_view(self, ident)
     }
 
     /// The view name if `expr` reads the glue's view at the time it runs: directly,
@@ -301,7 +368,7 @@ impl<'a> Context<'a> {
                 if &*object.sym == "Module" && self.is_top_or_global(object) {
                     return views::view_name(prop);
                 }
-                self.views().mirror(object, prop)
+                self.views().mirror(self, object, prop)
             }
             Expr::Call(call) if call.args.is_empty() => match self.helper_call(call)? {
                 views::Helper::View(view) => Some(view),
@@ -331,7 +398,7 @@ impl<'a> Context<'a> {
         let Expr::Ident(callee) = &**callee else {
             return None;
         };
-        self.views().helper(callee)
+        self.views().helper(self, callee)
     }
 
     /// The text between two spans, for locating punctuation such as a property's `:`.

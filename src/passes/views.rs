@@ -31,19 +31,22 @@
 //!   (`wasmMemory.toResizableBuffer()`, directly or through a function that only returns it):
 //!   such views grow in place and never detach.
 
+use std::cell::RefCell;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use swc_atoms::Atom;
-use swc_common::{Span, SyntaxContext};
+use swc_common::Span;
 use swc_ecma_ast::{
-    ArrowExpr, ArrowFunctionBody, AssignExpr, AssignOp, AssignTarget, BinaryOp, CallExpr, Callee,
-    CatchClause, Class, ClassDecl, Decl, Expr, ExprStmt, FnDecl, Function, Id, Ident, ModuleDecl,
+    ArrowExpr, ArrowFunctionBody, AssignExpr, AssignOp, AssignTarget, BinaryOp, BindingIdent,
+    CallExpr, Callee, Class, ClassDecl, Decl, Expr, ExprStmt, FnDecl, Function, Ident, ModuleDecl,
     ModuleItem, Pat, Program, SimpleAssignTarget, Stmt, VarDeclKind, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
-use super::member_prop_name;
-use crate::source::Parsed;
+use super::marks::{Find, Kind, Marks};
+use super::{Context, member_prop_name};
+use crate::scope::{Bid, ScopeId};
 
 /// Every view Emscripten replaces in `updateMemoryViews` / `updateGlobalBufferAndViews`.
 pub(crate) const VIEW_NAMES: [&str; 10] = [
@@ -100,40 +103,38 @@ pub(crate) enum Helper {
 /// Everything the passes know about a file's heap views.
 #[derive(Debug, Default)]
 pub(crate) struct Views {
-    unresolved: SyntaxContext,
-    top_level: SyntaxContext,
     /// View names the top level binds to something that never changes.
     fixed: Vec<&'static str>,
     /// Bindings a refresh function assigns, with their view.
-    bindings: HashMap<Id, &'static str>,
+    bindings: HashMap<Bid, &'static str>,
     /// `(object, view)` for every `object.HEAPx` a refresh function writes.
-    mirrors: HashSet<(Id, &'static str)>,
+    mirrors: HashSet<(Bid, &'static str)>,
     /// The refresh functions' bindings, when they have one (`updateMemoryViews`, Closure's `da`).
-    refreshers: Vec<Option<Id>>,
-    helpers: HashMap<Id, Helper>,
-    /// Every name bound anywhere, with the contexts it is bound in (to tell whether a helper's
-    /// name means the helper wherever it is written).
-    binders: HashMap<Atom, HashSet<SyntaxContext>>,
+    refreshers: Vec<Option<Bid>>,
+    helpers: HashMap<Bid, Helper>,
+    /// For each helper name asked about: in how many scopes the file binds that name (a helper
+    /// is only called by name where its name means it everywhere).
+    binders: RefCell<HashMap<Atom, usize>>,
     /// The `toResizableBuffer()` call every refresh function builds its views over, if so.
     resizable: Option<Span>,
 }
 
 impl Views {
-    /// Analyses a parsed file.
-    pub fn build(parsed: &Parsed) -> Views {
+    /// Analyses a parsed file: a sparse walk over its typed arrays and `.buffer`s.
+    pub fn build(cx: &Context<'_>) -> Views {
+        let marks = cx.marks(Kind::Views);
         let mut walk = Walk {
-            unresolved: parsed.unresolved,
+            cx,
+            marks,
             pending: None,
             fns: Vec::new(),
             returns_resizable: HashMap::default(),
-            binders: HashMap::default(),
         };
-        parsed.program.visit_with(&mut walk);
+        if !marks.is_empty() {
+            visit_program(&cx.parsed.program, &mut walk, marks);
+        }
         let mut views = Views {
-            unresolved: parsed.unresolved,
-            top_level: parsed.top_level,
-            fixed: fixed_top_level(&parsed.program),
-            binders: walk.binders,
+            fixed: fixed_top_level(&cx.parsed.program),
             ..Views::default()
         };
         let mut sources = Vec::new();
@@ -162,7 +163,7 @@ impl Views {
             })
             .collect::<Option<Vec<Span>>>()
             .and_then(|spans| spans.first().copied());
-        let refresh_ids: HashSet<&Id> =
+        let refresh_ids: HashSet<&Bid> =
             views.refreshers.iter().filter_map(Option::as_ref).collect();
         for f in &walk.fns {
             let (Some(binding), Some(shape)) = (&f.binding, &f.helper) else {
@@ -173,7 +174,7 @@ impl Views {
             }
             let helper = match &shape.returns {
                 None => Helper::Check,
-                Some(ident) => match views.ident_view(ident) {
+                Some(ident) => match views.ident_view(cx, ident) {
                     Some(view) => Helper::View(view),
                     None => continue,
                 },
@@ -184,34 +185,56 @@ impl Views {
     }
 
     /// The view `ident` refers to: rule (a) or (b) of the module documentation.
-    pub fn ident_view(&self, ident: &Ident) -> Option<&'static str> {
-        if let Some(view) = self.bindings.get(&ident.to_id()) {
+    pub fn ident_view(&self, cx: &Context<'_>, ident: &Ident) -> Option<&'static str> {
+        let named = view_name(&ident.sym);
+        if named.is_none() && self.bindings.is_empty() {
+            return None;
+        }
+        let bid = cx.bid(ident);
+        if let Some(view) = self.bindings.get(&bid) {
             return Some(view);
         }
-        let name = view_name(&ident.sym)?;
-        if ident.ctxt == self.unresolved {
-            return Some(name);
+        let name = named?;
+        match bid.1 {
+            ScopeId::GLOBAL => Some(name),
+            ScopeId::TOP => (!self.fixed.contains(&name)).then_some(name),
+            _ => None,
         }
-        (ident.ctxt == self.top_level && !self.fixed.contains(&name)).then_some(name)
+    }
+
+    /// The names of the bindings a refresh function assigns (for marks: Closure renames them).
+    pub fn binding_names(&self) -> impl Iterator<Item = &Atom> {
+        self.bindings.keys().map(|(name, _)| name)
+    }
+
+    /// The names of the view helpers (for marks).
+    pub fn helper_names(&self) -> impl Iterator<Item = &Atom> {
+        self.helpers.keys().map(|(name, _)| name)
     }
 
     /// The view a refresh function assigns to the binding `id` (rule (b) only).
     #[cfg(test)]
-    pub fn refreshed(&self, id: &Id) -> Option<&'static str> {
+    pub fn refreshed(&self, id: &Bid) -> Option<&'static str> {
         self.bindings.get(id).copied()
     }
 
     /// The view `object.prop` holds when a refresh function writes it.
-    pub fn mirror(&self, object: &Ident, prop: &str) -> Option<&'static str> {
+    pub fn mirror(&self, cx: &Context<'_>, object: &Ident, prop: &str) -> Option<&'static str> {
         let view = view_name(prop)?;
+        if self.mirrors.is_empty() {
+            return None;
+        }
         self.mirrors
-            .contains(&(object.to_id(), view))
+            .contains(&(cx.bid(object), view))
             .then_some(view)
     }
 
     /// Whether a refresh function writes views onto `object`.
-    pub fn is_mirror_object(&self, object: &Ident) -> bool {
-        let id = object.to_id();
+    pub fn is_mirror_object(&self, cx: &Context<'_>, object: &Ident) -> bool {
+        if self.mirrors.is_empty() {
+            return false;
+        }
+        let id = cx.bid(object);
         self.mirrors.iter().any(|(o, _)| *o == id)
     }
 
@@ -223,42 +246,41 @@ impl Views {
 
     /// What calling `callee` does, when it is a view helper: a structural one of this file, or
     /// a global `GROWABLE_HEAP_I8` … / `growMemViews` (an Emscripten library source).
-    pub fn helper(&self, callee: &Ident) -> Option<Helper> {
-        if let Some(helper) = self.helpers.get(&callee.to_id()) {
+    pub fn helper(&self, cx: &Context<'_>, callee: &Ident) -> Option<Helper> {
+        let named = growable_heap_view(&callee.sym)
+            .map(Helper::View)
+            .or_else(|| (&*callee.sym == "growMemViews").then_some(Helper::Check));
+        if named.is_none() && !self.helpers.keys().any(|(name, _)| *name == callee.sym) {
+            return None;
+        }
+        let bid = cx.bid(callee);
+        if let Some(helper) = self.helpers.get(&bid) {
             return Some(*helper);
         }
-        if callee.ctxt != self.unresolved && callee.ctxt != self.top_level {
+        if bid.1 != ScopeId::GLOBAL && bid.1 != ScopeId::TOP {
             return None;
         }
-        if let Some(view) = growable_heap_view(&callee.sym) {
-            return Some(Helper::View(view));
-        }
-        (&*callee.sym == "growMemViews").then_some(Helper::Check)
+        named
     }
 
-    /// How to read `view` (whose binding is in `ctxt`) the way the file's own pthreads code does:
-    /// `GROWABLE_HEAP_I8()`, or `(growMemViews(), HEAP8)` where `text` reads the view (also
-    /// `(GROWABLE_HEAP_I8(), HEAP64)` for a view without its own helper: every helper refreshes
-    /// all views). `None` when the file has no such helper in that scope, or its name is bound
-    /// elsewhere too.
+    /// How to read `view` (whose binding is in `scope`) the way the file's own pthreads code
+    /// does: `GROWABLE_HEAP_I8()`, or `(growMemViews(), HEAP8)` where `text` reads the view
+    /// (also `(GROWABLE_HEAP_I8(), HEAP64)` for a view without its own helper: every helper
+    /// refreshes all views). `None` when the file has no such helper in that scope, or its name
+    /// is bound elsewhere too.
     pub fn protected_read(
         &self,
+        cx: &Context<'_>,
         view: &'static str,
         text: &str,
-        ctxt: SyntaxContext,
+        scope: ScopeId,
         compact: bool,
     ) -> Option<String> {
-        if ctxt == self.unresolved {
+        if scope == ScopeId::GLOBAL {
             return None;
         }
-        let usable = |id: &Id| {
-            id.1 == ctxt
-                && self
-                    .binders
-                    .get(&id.0)
-                    .is_some_and(|ctxts| ctxts.len() == 1)
-        };
-        let mut helpers: Vec<(&Id, &Helper)> =
+        let usable = |id: &Bid| id.1 == scope && self.binder_count(cx, &id.0) == 1;
+        let mut helpers: Vec<(&Bid, &Helper)> =
             self.helpers.iter().filter(|(id, _)| usable(id)).collect();
         helpers.sort_by(|a, b| a.0.0.cmp(&b.0.0));
         if let Some((id, _)) = helpers.iter().find(|(_, h)| **h == Helper::View(view)) {
@@ -272,12 +294,130 @@ impl Views {
         Some(format!("({}(){sep}{text})", id.0))
     }
 
+    /// In how many scopes the file binds `name` (as a declared or assigned name, a function or
+    /// a class declaration).
+    fn binder_count(&self, cx: &Context<'_>, name: &Atom) -> usize {
+        if let Some(&count) = self.binders.borrow().get(name) {
+            return count;
+        }
+        let marks = cx.find(&[Find::Name(name)]);
+        let mut binders = Binders {
+            cx,
+            marks: &marks,
+            name,
+            scopes: HashSet::default(),
+        };
+        visit_program(&cx.parsed.program, &mut binders, &marks);
+        let count = binders.scopes.len();
+        self.binders.borrow_mut().insert(name.clone(), count);
+        count
+    }
+
     /// The `toResizableBuffer()` call the views are built over, when every refresh function
     /// builds them over a resizable buffer: such views grow in place and never detach.
     pub fn resizable(&self) -> Option<Span> {
         self.resizable
     }
 }
+
+/// Visits the top-level items of `program` that hold a mark.
+pub(crate) fn visit_program<V: Visit>(program: &Program, v: &mut V, marks: &Marks) {
+    match program {
+        Program::Module(m) => {
+            for item in marks.each(&m.body) {
+                item.visit_with(v);
+            }
+        }
+        Program::Script(s) => {
+            for stmt in marks.each(&s.body) {
+                stmt.visit_with(v);
+            }
+        }
+    }
+}
+
+/// Sparse walking: the overrides that skip everything without a mark, searching lists for the
+/// elements that hold one. `$marks` is an expression for the `&Marks` (given `self`); the
+/// optional list names the node kinds guarded by a span check (`stmt expr pat`, the default),
+/// for visitors that override some of them themselves (and check the span there).
+macro_rules! sparse {
+    ($self:ident => $marks:expr) => {
+        $crate::passes::views::sparse!($self => $marks; stmt expr pat);
+    };
+    ($self:ident => $marks:expr; $($node:ident)*) => {
+        fn visit_stmts(&mut $self, list: &[swc_ecma_ast::Stmt]) {
+            let marks = $marks;
+            for item in marks.each(list) {
+                item.visit_with($self);
+            }
+        }
+        fn visit_module_items(&mut $self, list: &[swc_ecma_ast::ModuleItem]) {
+            let marks = $marks;
+            for item in marks.each(list) {
+                item.visit_with($self);
+            }
+        }
+        fn visit_prop_or_spreads(&mut $self, list: &[swc_ecma_ast::PropOrSpread]) {
+            let marks = $marks;
+            for item in marks.each(list) {
+                item.visit_with($self);
+            }
+        }
+        fn visit_expr_or_spreads(&mut $self, list: &[swc_ecma_ast::ExprOrSpread]) {
+            let marks = $marks;
+            for item in marks.each(list) {
+                item.visit_with($self);
+            }
+        }
+        fn visit_class_members(&mut $self, list: &[swc_ecma_ast::ClassMember]) {
+            let marks = $marks;
+            for item in marks.each(list) {
+                item.visit_with($self);
+            }
+        }
+        fn visit_var_declarators(&mut $self, list: &[swc_ecma_ast::VarDeclarator]) {
+            let marks = $marks;
+            for item in marks.each(list) {
+                item.visit_with($self);
+            }
+        }
+        fn visit_exprs(&mut $self, list: &[Box<swc_ecma_ast::Expr>]) {
+            let marks = $marks;
+            for item in marks.each(list) {
+                item.visit_with($self);
+            }
+        }
+        fn visit_switch_cases(&mut $self, list: &[swc_ecma_ast::SwitchCase]) {
+            let marks = $marks;
+            for item in marks.each(list) {
+                item.visit_with($self);
+            }
+        }
+        $( $crate::passes::views::sparse!(@guard $node $self $marks); )*
+    };
+    (@guard stmt $self:ident $marks:expr) => {
+        fn visit_stmt(&mut $self, node: &swc_ecma_ast::Stmt) {
+            if ($marks).covers(swc_common::Spanned::span(node)) {
+                node.visit_children_with($self);
+            }
+        }
+    };
+    (@guard expr $self:ident $marks:expr) => {
+        fn visit_expr(&mut $self, node: &swc_ecma_ast::Expr) {
+            if ($marks).covers(swc_common::Spanned::span(node)) {
+                node.visit_children_with($self);
+            }
+        }
+    };
+    (@guard pat $self:ident $marks:expr) => {
+        fn visit_pat(&mut $self, node: &swc_ecma_ast::Pat) {
+            if ($marks).covers(swc_common::Spanned::span(node)) {
+                node.visit_children_with($self);
+            }
+        }
+    };
+}
+pub(crate) use sparse;
 
 /// View names that a file's top level binds to something that is not a swappable view:
 /// a `const`, a function, a class or an import. Such a binding never changes, so reading it
@@ -337,9 +477,9 @@ fn collect_decl(decl: &Decl, fixed: &mut Vec<&'static str>) {
 #[derive(Debug, Clone)]
 enum Target {
     /// A binding declared outside the function, with its view.
-    Binding(Id, &'static str),
+    Binding(Bid, &'static str),
     /// `object.HEAPx`.
-    Mirror(Id, &'static str),
+    Mirror(Bid, &'static str),
 }
 
 /// What a refresh function builds its views over.
@@ -348,7 +488,7 @@ enum Buffer {
     /// `X.toResizableBuffer()`.
     Resizable(Span),
     /// `f()`: whatever `f` returns.
-    CallOf(Id),
+    CallOf(Bid),
     Other,
 }
 
@@ -362,38 +502,33 @@ struct Refresh {
 #[derive(Debug)]
 struct HelperShape {
     /// The function the guard calls (must turn out to be a refresh function).
-    calls: Id,
+    calls: Bid,
     returns: Option<Ident>,
 }
 
 #[derive(Debug)]
 struct FnFacts {
-    binding: Option<Id>,
+    binding: Option<Bid>,
     refresh: Option<Refresh>,
     helper: Option<HelperShape>,
 }
 
-/// The walk over every function of the file.
-struct Walk {
-    unresolved: SyntaxContext,
+/// The sparse walk over the functions that hold a typed array, a `.buffer` or a resizable
+/// buffer: only those can refresh views, be a helper, or return a resizable buffer.
+struct Walk<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    marks: &'a Marks,
     /// The binding of the function about to be visited.
-    pending: Option<Id>,
+    pending: Option<Bid>,
     fns: Vec<FnFacts>,
     /// Functions whose whole body is `return X.toResizableBuffer()`.
-    returns_resizable: HashMap<Id, Span>,
-    binders: HashMap<Atom, HashSet<SyntaxContext>>,
+    returns_resizable: HashMap<Bid, Span>,
 }
 
-impl Walk {
-    fn bind(&mut self, ident: &Ident) {
-        self.binders
-            .entry(ident.sym.clone())
-            .or_default()
-            .insert(ident.ctxt);
-    }
-
-    fn function(&mut self, params: Vec<&Pat>, body: FnBody<'_>) {
+impl Walk<'_, '_> {
+    fn function(&mut self, span: Span, params: Vec<&Pat>, body: FnBody<'_>) {
         let binding = self.pending.take();
+        let cx = self.cx;
         let stmts: &[Stmt] = match body {
             FnBody::Block(stmts) => stmts,
             FnBody::Expr(expr) => {
@@ -409,21 +544,19 @@ impl Walk {
             self.returns_resizable.insert(binding.clone(), call);
         }
         let mut own = Own {
-            unresolved: self.unresolved,
-            declared: HashSet::default(),
-            inits: HashMap::default(),
+            cx,
+            marks: self.marks,
+            function: span,
+            stmts,
             assigns: Vec::new(),
             bare: 0,
         };
-        for param in &params {
-            own.declare(param);
-        }
-        for stmt in stmts {
+        for stmt in self.marks.each(stmts) {
             stmt.visit_with(&mut own);
         }
         let refresh = own.refresh();
         let helper = if params.is_empty() {
-            helper_shape(stmts)
+            helper_shape(cx, stmts)
         } else {
             None
         };
@@ -442,60 +575,62 @@ enum FnBody<'a> {
     Expr(&'a Expr),
 }
 
-impl Visit for Walk {
+impl Visit for Walk<'_, '_> {
+    sparse!(self => self.marks);
+
     fn visit_fn_decl(&mut self, f: &FnDecl) {
-        self.bind(&f.ident);
-        self.pending = Some(f.ident.to_id());
+        self.pending = Some(self.cx.bid(&f.ident));
         f.function.visit_with(self);
     }
 
-    fn visit_class_decl(&mut self, c: &ClassDecl) {
-        self.bind(&c.ident);
-        c.class.visit_with(self);
-    }
-
-    fn visit_binding_ident(&mut self, b: &swc_ecma_ast::BindingIdent) {
-        self.bind(&b.id);
-    }
-
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
-        d.name.visit_with(self);
+        if !self.marks.covers(d.span) {
+            return;
+        }
         if let (Pat::Ident(binding), Some(init)) = (&d.name, &d.init)
             && matches!(unparen(init), Expr::Fn(_) | Expr::Arrow(_))
         {
-            self.pending = Some(binding.id.to_id());
+            self.pending = Some(self.cx.bid(&binding.id));
         }
         d.init.visit_with(self);
         self.pending = None;
     }
 
     fn visit_function(&mut self, f: &Function) {
+        if !self.marks.covers(f.span) {
+            self.pending = None;
+            return;
+        }
         if let Some(body) = &f.body {
             let params = f.params.iter().map(|p| &p.pat).collect();
-            self.function(params, FnBody::Block(&body.stmts));
+            self.function(f.span, params, FnBody::Block(&body.stmts));
         }
         self.pending = None;
         f.visit_children_with(self);
     }
 
     fn visit_arrow_expr(&mut self, a: &ArrowExpr) {
+        if !self.marks.covers(a.span) {
+            self.pending = None;
+            return;
+        }
         let body = match &*a.body {
             ArrowFunctionBody::FunctionBody(block) => FnBody::Block(&block.stmts),
             ArrowFunctionBody::Expr(expr) => FnBody::Expr(expr),
         };
-        self.function(a.params.iter().collect(), body);
+        self.function(a.span, a.params.iter().collect(), body);
         self.pending = None;
         a.visit_children_with(self);
     }
 }
 
-/// A walk over one function's own body (not nested functions or classes).
-struct Own {
-    unresolved: SyntaxContext,
-    /// Bindings declared in the function: parameters, `var`/`let`/`const`, functions, classes.
-    declared: HashSet<Id>,
-    /// What the function's locals are initialised with, as buffers.
-    inits: HashMap<Id, Buffer>,
+/// A sparse walk over one function's own body (not nested functions or classes).
+struct Own<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    marks: &'a Marks,
+    /// The function's span and own statements.
+    function: Span,
+    stmts: &'a [Stmt],
     /// Typed-array assignments: `(targets, the constructor's view, the buffer argument)`.
     assigns: Vec<(Vec<RawTarget>, &'static str, Buffer)>,
     /// `new Int16Array(b);` statements.
@@ -508,18 +643,7 @@ enum RawTarget {
     Mirror(Ident, &'static str),
 }
 
-impl Own {
-    fn declare(&mut self, pat: &Pat) {
-        struct Bindings<'w>(&'w mut HashSet<Id>);
-        impl Visit for Bindings<'_> {
-            fn visit_binding_ident(&mut self, b: &swc_ecma_ast::BindingIdent) {
-                self.0.insert(b.id.to_id());
-            }
-            fn visit_expr(&mut self, _: &Expr) {}
-        }
-        pat.visit_with(&mut Bindings(&mut self.declared));
-    }
-
+impl Own<'_, '_> {
     /// `new Int8Array(X)` with one plain argument: the view and the buffer.
     fn typed_array<'e>(&self, expr: &'e Expr) -> Option<(&'static str, &'e Expr)> {
         let Expr::New(new) = unparen(expr) else {
@@ -528,10 +652,10 @@ impl Own {
         let Expr::Ident(ctor) = &*new.callee else {
             return None;
         };
-        if ctor.ctxt != self.unresolved {
+        let view = view_of_constructor(&ctor.sym)?;
+        if !self.cx.is_global(ctor) {
             return None;
         }
-        let view = view_of_constructor(&ctor.sym)?;
         match new.args.as_deref() {
             // Over a buffer (a name, `x.buffer`, `f()`), not `new Int8Array(16)` or `([…])`.
             Some([arg])
@@ -547,15 +671,35 @@ impl Own {
         }
     }
 
-    fn buffer(&self, arg: &Expr) -> Buffer {
-        match unparen(arg) {
-            Expr::Ident(ident) => self
-                .inits
-                .get(&ident.to_id())
-                .cloned()
-                .unwrap_or(Buffer::Other),
-            other => buffer_of(other),
+    /// What `arg` is as a buffer; a local is what its last initialised declaration before
+    /// `at` in this function's own body set it to.
+    fn buffer(&self, arg: &Expr, at: Span) -> Buffer {
+        let Expr::Ident(ident) = unparen(arg) else {
+            return buffer_of(self.cx, unparen(arg));
+        };
+        let bid = self.cx.bid(ident);
+        let marks = self.cx.find_in(self.function, &[Find::Name(&ident.sym)]);
+        let mut finder = Declarators {
+            cx: self.cx,
+            marks: &marks,
+            bid: &bid,
+            before: at.lo,
+            found: None,
+        };
+        for stmt in marks.each(self.stmts) {
+            stmt.visit_with(&mut finder);
         }
+        finder.found.map_or(Buffer::Other, |(_, buffer)| buffer)
+    }
+
+    /// Whether `ident` is declared in this function (a parameter, a local, in a nested block).
+    fn declared_here(&self, ident: &Ident) -> bool {
+        let scope = self.cx.scope(ident);
+        scope != ScopeId::GLOBAL
+            && scope != ScopeId::TOP
+            && !scope.is_own_name()
+            && self.function.lo <= scope.at()
+            && scope.at() < self.function.hi
     }
 
     /// The refresh this function performs, if it is a refresh function.
@@ -568,15 +712,15 @@ impl Own {
             let before = targets.len();
             for target in raw {
                 match target {
-                    RawTarget::Binding(ident) if !self.declared.contains(&ident.to_id()) => {
+                    RawTarget::Binding(ident) if !self.declared_here(ident) => {
                         let name = view_name(&ident.sym);
                         named |= name.is_some();
-                        targets.push(Target::Binding(ident.to_id(), name.unwrap_or(view)));
+                        targets.push(Target::Binding(self.cx.bid(ident), name.unwrap_or(view)));
                     }
                     RawTarget::Binding(_) => {}
                     RawTarget::Mirror(object, prop) => {
                         named = true;
-                        targets.push(Target::Mirror(object.to_id(), prop));
+                        targets.push(Target::Mirror(self.cx.bid(object), prop));
                     }
                 }
             }
@@ -593,36 +737,14 @@ impl Own {
     }
 }
 
-impl Visit for Own {
+impl Visit for Own<'_, '_> {
+    sparse!(self => self.marks);
+
     fn visit_function(&mut self, _: &Function) {}
 
     fn visit_arrow_expr(&mut self, _: &ArrowExpr) {}
 
     fn visit_class(&mut self, _: &Class) {}
-
-    fn visit_fn_decl(&mut self, f: &FnDecl) {
-        self.declared.insert(f.ident.to_id());
-    }
-
-    fn visit_class_decl(&mut self, c: &ClassDecl) {
-        self.declared.insert(c.ident.to_id());
-    }
-
-    fn visit_catch_clause(&mut self, c: &CatchClause) {
-        if let Some(param) = &c.param {
-            self.declare(param);
-        }
-        c.body.visit_with(self);
-    }
-
-    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
-        self.declare(&d.name);
-        if let (Pat::Ident(binding), Some(init)) = (&d.name, &d.init) {
-            let buffer = buffer_of(unparen(init));
-            self.inits.insert(binding.id.to_id(), buffer);
-        }
-        d.init.visit_with(self);
-    }
 
     fn visit_expr_stmt(&mut self, s: &ExprStmt) {
         if self.typed_array(&s.expr).is_some() {
@@ -670,13 +792,80 @@ impl Visit for Own {
                 _ => None,
             })
             .collect();
-        let buffer = self.buffer(arg);
+        let buffer = self.buffer(arg, a.span);
         self.assigns.push((targets, view, buffer));
     }
 }
 
+/// Finds the last `var NAME = …` declarator (with a value) of one binding before a position, in
+/// one function's own body, and what that value is as a buffer.
+struct Declarators<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    marks: &'a Marks,
+    bid: &'a Bid,
+    before: swc_common::BytePos,
+    found: Option<(swc_common::BytePos, Buffer)>,
+}
+
+impl Visit for Declarators<'_, '_> {
+    sparse!(self => self.marks);
+
+    fn visit_function(&mut self, _: &Function) {}
+
+    fn visit_arrow_expr(&mut self, _: &ArrowExpr) {}
+
+    fn visit_class(&mut self, _: &Class) {}
+
+    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        if !self.marks.covers(d.span) {
+            return;
+        }
+        if let (Pat::Ident(binding), Some(init)) = (&d.name, &d.init)
+            && d.span.lo < self.before
+            && binding.id.sym == self.bid.0
+            && self.cx.bid(&binding.id) == *self.bid
+            && self.found.as_ref().is_none_or(|(at, _)| *at < d.span.lo)
+        {
+            self.found = Some((d.span.lo, buffer_of(self.cx, unparen(init))));
+        }
+        d.init.visit_with(self);
+    }
+}
+
+/// Counts the scopes a name is bound in.
+struct Binders<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    marks: &'a Marks,
+    name: &'a Atom,
+    scopes: HashSet<ScopeId>,
+}
+
+impl Visit for Binders<'_, '_> {
+    sparse!(self => self.marks);
+
+    fn visit_binding_ident(&mut self, b: &BindingIdent) {
+        if b.id.sym == *self.name {
+            self.scopes.insert(self.cx.scope(&b.id));
+        }
+    }
+
+    fn visit_fn_decl(&mut self, f: &FnDecl) {
+        if f.ident.sym == *self.name {
+            self.scopes.insert(self.cx.scope(&f.ident));
+        }
+        f.function.visit_with(self);
+    }
+
+    fn visit_class_decl(&mut self, c: &ClassDecl) {
+        if c.ident.sym == *self.name {
+            self.scopes.insert(self.cx.scope(&c.ident));
+        }
+        c.class.visit_with(self);
+    }
+}
+
 /// What a buffer expression is: `X.toResizableBuffer()`, a call `f()`, or anything else.
-fn buffer_of(expr: &Expr) -> Buffer {
+fn buffer_of(cx: &Context<'_>, expr: &Expr) -> Buffer {
     if let Some(span) = resizable_call(expr) {
         return Buffer::Resizable(span);
     }
@@ -685,7 +874,7 @@ fn buffer_of(expr: &Expr) -> Buffer {
         && let Callee::Expr(callee) = &call.callee
         && let Expr::Ident(f) = unparen(callee)
     {
-        return Buffer::CallOf(f.to_id());
+        return Buffer::CallOf(cx.bid(f));
     }
     Buffer::Other
 }
@@ -706,7 +895,7 @@ fn resizable_call(expr: &Expr) -> Option<Span> {
 
 /// `if (a.buffer != b) refresh(…);` / `a.buffer != b && refresh(…);`, then optionally
 /// `return VIEW;`.
-fn helper_shape(stmts: &[Stmt]) -> Option<HelperShape> {
+fn helper_shape(cx: &Context<'_>, stmts: &[Stmt]) -> Option<HelperShape> {
     let (guard, returns) = match stmts {
         [guard] => (guard, None),
         [guard, Stmt::Return(ret)] => match ret.arg.as_deref().map(unparen) {
@@ -718,9 +907,9 @@ fn helper_shape(stmts: &[Stmt]) -> Option<HelperShape> {
     let calls = match guard {
         Stmt::If(if_stmt) if if_stmt.alt.is_none() && buffer_compare(&if_stmt.test) => {
             match &*if_stmt.cons {
-                Stmt::Expr(e) => called(&e.expr)?,
+                Stmt::Expr(e) => called(cx, &e.expr)?,
                 Stmt::Block(block) => match block.stmts.as_slice() {
-                    [Stmt::Expr(e)] => called(&e.expr)?,
+                    [Stmt::Expr(e)] => called(cx, &e.expr)?,
                     _ => return None,
                 },
                 _ => return None,
@@ -728,7 +917,7 @@ fn helper_shape(stmts: &[Stmt]) -> Option<HelperShape> {
         }
         Stmt::Expr(e) => match unparen(&e.expr) {
             Expr::Bin(bin) if bin.op == BinaryOp::LogicalAnd && buffer_compare(&bin.left) => {
-                called(&bin.right)?
+                called(cx, &bin.right)?
             }
             _ => return None,
         },
@@ -748,7 +937,7 @@ fn buffer_compare(test: &Expr) -> bool {
 }
 
 /// The function a plain call `f(…)` calls.
-fn called(expr: &Expr) -> Option<Id> {
+fn called(cx: &Context<'_>, expr: &Expr) -> Option<Bid> {
     let Expr::Call(CallExpr {
         callee: Callee::Expr(callee),
         ..
@@ -757,7 +946,7 @@ fn called(expr: &Expr) -> Option<Id> {
         return None;
     };
     match unparen(callee) {
-        Expr::Ident(f) => Some(f.to_id()),
+        Expr::Ident(f) => Some(cx.bid(f)),
         _ => None,
     }
 }
@@ -772,10 +961,11 @@ fn unparen(expr: &Expr) -> &Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::passes::Options;
     use crate::source::{Lang, parse};
 
-    /// Builds the analysis and hands it the text's identifiers by name and occurrence.
-    fn analyse(text: &str) -> (Views, Vec<Ident>) {
+    /// Parses `text` and hands over its identifiers by name and occurrence.
+    fn analyse(text: &str) -> (crate::source::Parsed, Vec<Ident>) {
         let parsed = parse(text, Lang::JavaScript).expect("parses");
         struct Idents(Vec<Ident>);
         impl Visit for Idents {
@@ -785,7 +975,7 @@ mod tests {
         }
         let mut idents = Idents(Vec::new());
         parsed.program.visit_with(&mut idents);
-        (Views::build(&parsed), idents.0)
+        (parsed, idents.0)
     }
 
     /// The `n`th identifier called `name` (0-based).
@@ -799,69 +989,77 @@ mod tests {
 
     #[test]
     fn modularize_factory_views_are_found_by_binding() {
-        let (views, ids) = analyse(
-            "var Module = (() => { return async function (moduleArg = {}) {\n\
+        let text = "var Module = (() => { return async function (moduleArg = {}) {\n\
                var Module = moduleArg; var wasmMemory, HEAP8, HEAPU8;\n\
                function updateMemoryViews() { var b = wasmMemory.buffer;\n\
                  Module['HEAP8'] = HEAP8 = new Int8Array(b); HEAPU8 = new Uint8Array(b); }\n\
                function f(HEAP8) { return HEAP8; }\n\
                return { HEAP8, HEAPU8 };\n\
-             }; })();",
-        );
+             }; })();";
+        let (parsed, ids) = analyse(text);
+        let options = Options::default();
+        let cx = Context::new(text, &parsed, &options);
+        let views = cx.views();
         assert_eq!(views.refresh_count(), 1);
         // The factory's `HEAP8`, not the parameter of `f`.
-        assert_eq!(views.ident_view(nth(&ids, "HEAP8", 0)), Some("HEAP8"));
-        assert_eq!(views.ident_view(nth(&ids, "HEAP8", 2)), None);
-        assert_eq!(views.ident_view(nth(&ids, "HEAP8", 4)), Some("HEAP8"));
-        assert_eq!(views.ident_view(nth(&ids, "HEAPU8", 2)), Some("HEAPU8"));
+        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 0)), Some("HEAP8"));
+        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 2)), None);
+        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 4)), Some("HEAP8"));
+        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAPU8", 2)), Some("HEAPU8"));
         // `Module` (the factory's) mirrors HEAP8 only.
         let module = nth(&ids, "Module", 1);
-        assert_eq!(views.mirror(module, "HEAP8"), Some("HEAP8"));
-        assert_eq!(views.mirror(module, "HEAPU8"), None);
-        assert!(!views.is_mirror_object(nth(&ids, "Module", 0)));
+        assert_eq!(views.mirror(&cx, module, "HEAP8"), Some("HEAP8"));
+        assert_eq!(views.mirror(&cx, module, "HEAPU8"), None);
+        assert!(!views.is_mirror_object(&cx, nth(&ids, "Module", 0)));
         assert!(views.resizable().is_none());
     }
 
     #[test]
     fn closure_renamed_views_take_their_constructor_name() {
-        let (views, ids) = analyse(
-            "var ca,J,K,L;function da(){var b=H.buffer;ca=b;a.HEAP8=new Int8Array(b);\
+        let text = "var ca,J,K,L;function da(){var b=H.buffer;ca=b;a.HEAP8=new Int8Array(b);\
              a.HEAP32=K=new Int32Array(b);J=new Uint8Array(b);new Float64Array(b)}\
-             function q(){var J=new Uint8Array(4);return J}",
-        );
-        assert_eq!(views.ident_view(nth(&ids, "K", 0)), Some("HEAP32"));
-        assert_eq!(views.ident_view(nth(&ids, "J", 1)), Some("HEAPU8"));
+             function q(){var J=new Uint8Array(4);return J}";
+        let (parsed, ids) = analyse(text);
+        let options = Options::default();
+        let cx = Context::new(text, &parsed, &options);
+        let views = cx.views();
+        assert_eq!(views.ident_view(&cx, nth(&ids, "K", 0)), Some("HEAP32"));
+        assert_eq!(views.ident_view(&cx, nth(&ids, "J", 1)), Some("HEAPU8"));
         // A local of another function, even one built as a typed array.
-        assert_eq!(views.ident_view(nth(&ids, "J", 2)), None);
-        assert_eq!(views.ident_view(nth(&ids, "L", 0)), None);
+        assert_eq!(views.ident_view(&cx, nth(&ids, "J", 2)), None);
+        assert_eq!(views.ident_view(&cx, nth(&ids, "L", 0)), None);
         // `ca` is assigned the buffer, not a view.
-        assert_eq!(views.ident_view(nth(&ids, "ca", 0)), None);
-        assert_eq!(views.mirror(nth(&ids, "a", 0), "HEAP8"), Some("HEAP8"));
-        assert_eq!(views.mirror(nth(&ids, "a", 0), "HEAP32"), Some("HEAP32"));
+        assert_eq!(views.ident_view(&cx, nth(&ids, "ca", 0)), None);
+        assert_eq!(views.mirror(&cx, nth(&ids, "a", 0), "HEAP8"), Some("HEAP8"));
+        assert_eq!(views.mirror(&cx, nth(&ids, "a", 0), "HEAP32"), Some("HEAP32"));
     }
 
     #[test]
     fn a_function_that_builds_its_own_typed_arrays_is_no_refresh() {
-        let (views, ids) = analyse(
-            "function f(n) { var HEAP8, x; HEAP8 = new Int8Array(n); x = new Int32Array(n);\
-             return { HEAP8 }; }\nvar y; function g() { y = new Uint8Array(16); }",
-        );
+        let text = "function f(n) { var HEAP8, x; HEAP8 = new Int8Array(n); x = new Int32Array(n);\
+             return { HEAP8 }; }\nvar y; function g() { y = new Uint8Array(16); }";
+        let (parsed, ids) = analyse(text);
+        let options = Options::default();
+        let cx = Context::new(text, &parsed, &options);
+        let views = cx.views();
         assert!(views.refresh_count() == 0);
-        assert_eq!(views.ident_view(nth(&ids, "HEAP8", 2)), None);
+        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 2)), None);
         // One renamed target is not enough evidence.
-        assert_eq!(views.ident_view(nth(&ids, "y", 0)), None);
+        assert_eq!(views.ident_view(&cx, nth(&ids, "y", 0)), None);
     }
 
     #[test]
     fn one_named_view_is_enough() {
         // 6.0.4+ keeps only the views the program uses.
-        let (views, ids) = analyse(
-            "(function () { var HEAPU8; function updateMemoryViews() { \
-             var b = wasmMemory.buffer; HEAPU8 = new Uint8Array(b); } return HEAPU8; })();",
-        );
+        let text = "(function () { var HEAPU8; function updateMemoryViews() { \
+             var b = wasmMemory.buffer; HEAPU8 = new Uint8Array(b); } return HEAPU8; })();";
+        let (parsed, ids) = analyse(text);
+        let options = Options::default();
+        let cx = Context::new(text, &parsed, &options);
+        let views = cx.views();
         assert_eq!(views.refresh_count(), 1);
         assert_eq!(
-            views.refreshed(&nth(&ids, "HEAPU8", 2).to_id()),
+            views.refreshed(&cx.bid(nth(&ids, "HEAPU8", 2))),
             Some("HEAPU8")
         );
     }
@@ -869,52 +1067,56 @@ mod tests {
     #[test]
     fn views_declared_after_the_refresh_function_are_hoisted_bindings() {
         // 5.0.4+: `var HEAP32;` follows `updateMemoryViews` in the library section.
-        let (views, ids) = analyse(
-            "var f = async function (moduleArg = {}) { function updateMemoryViews() { \
+        let text = "var f = async function (moduleArg = {}) { function updateMemoryViews() { \
              var b = wasmMemory.buffer; HEAP8 = new Int8Array(b); HEAP32 = new Int32Array(b); }\n\
-             var HEAP32;\nvar HEAP8;\n};",
-        );
-        assert_eq!(views.ident_view(nth(&ids, "HEAP32", 1)), Some("HEAP32"));
-        assert_eq!(views.ident_view(nth(&ids, "HEAP8", 1)), Some("HEAP8"));
+             var HEAP32;\nvar HEAP8;\n};";
+        let (parsed, ids) = analyse(text);
+        let options = Options::default();
+        let cx = Context::new(text, &parsed, &options);
+        let views = cx.views();
+        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP32", 1)), Some("HEAP32"));
+        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 1)), Some("HEAP8"));
     }
 
     #[test]
     fn pthreads_helpers_are_recognised_by_shape() {
-        let (views, ids) = analyse(
-            "function GROWABLE_HEAP_I8() { if (wasmMemory.buffer != HEAP8.buffer) { \
+        let text = "function GROWABLE_HEAP_I8() { if (wasmMemory.buffer != HEAP8.buffer) { \
              updateMemoryViews(); } return HEAP8; }\n\
              function growMemViews() { if (wasmMemory.buffer != HEAP8.buffer) updateMemoryViews(); }\n\
              function c(){h.buffer!=l&&n(h.buffer);return aa}\n\
              function notOne() { if (x.buffer != y) log(); return HEAP8; }\n\
              var HEAP8, aa, bb; function updateMemoryViews() { var b = wasmMemory.buffer; \
              HEAP8 = new Int8Array(b); }\n\
-             function n(b){l=b;aa=new Uint8Array(b);bb=new Int32Array(b)}",
-        );
+             function n(b){l=b;aa=new Uint8Array(b);bb=new Int32Array(b)}";
+        let (parsed, ids) = analyse(text);
+        let options = Options::default();
+        let cx = Context::new(text, &parsed, &options);
+        let views = cx.views();
         assert_eq!(
-            views.helper(nth(&ids, "GROWABLE_HEAP_I8", 0)),
+            views.helper(&cx, nth(&ids, "GROWABLE_HEAP_I8", 0)),
             Some(Helper::View("HEAP8"))
         );
         assert_eq!(
-            views.helper(nth(&ids, "growMemViews", 0)),
+            views.helper(&cx, nth(&ids, "growMemViews", 0)),
             Some(Helper::Check)
         );
         assert_eq!(
-            views.helper(nth(&ids, "c", 0)),
+            views.helper(&cx, nth(&ids, "c", 0)),
             Some(Helper::View("HEAPU8"))
         );
-        assert_eq!(views.helper(nth(&ids, "notOne", 0)), None);
+        assert_eq!(views.helper(&cx, nth(&ids, "notOne", 0)), None);
         let heap8 = nth(&ids, "HEAP8", 0);
         assert_eq!(
-            views.protected_read("HEAP8", "HEAP8", heap8.ctxt, false),
+            views.protected_read(&cx, "HEAP8", "HEAP8", cx.scope(heap8), false),
             Some("GROWABLE_HEAP_I8()".to_owned())
         );
         assert_eq!(
-            views.protected_read("HEAP16", "HEAP16", heap8.ctxt, true),
+            views.protected_read(&cx, "HEAP16", "HEAP16", cx.scope(heap8), true),
             Some("(growMemViews(),HEAP16)".to_owned())
         );
         // Not in another scope, nor for a global.
         assert_eq!(
-            views.protected_read("HEAP8", "HEAP8", SyntaxContext::empty(), false),
+            views.protected_read(&cx, "HEAP8", "HEAP8", ScopeId::GLOBAL, false),
             None
         );
     }
@@ -922,32 +1124,36 @@ mod tests {
     #[test]
     fn a_view_without_its_own_helper_is_read_after_another_one() {
         // ≤4.0.8 never wrapped HEAP64: any helper refreshes every view.
-        let (views, ids) = analyse(
-            "var HEAP8, HEAP64; function updateMemoryViews() { var b = wasmMemory.buffer;              HEAP8 = new Int8Array(b); HEAP64 = new BigInt64Array(b); }
+        let text = "var HEAP8, HEAP64; function updateMemoryViews() { var b = wasmMemory.buffer;              HEAP8 = new Int8Array(b); HEAP64 = new BigInt64Array(b); }
              function GROWABLE_HEAP_I8() { if (wasmMemory.buffer != HEAP8.buffer) {              updateMemoryViews(); } return HEAP8; }
-             function f(GROWABLE_HEAP_X) {}",
-        );
+             function f(GROWABLE_HEAP_X) {}";
+        let (parsed, ids) = analyse(text);
+        let options = Options::default();
+        let cx = Context::new(text, &parsed, &options);
+        let views = cx.views();
         let heap64 = nth(&ids, "HEAP64", 0);
         assert_eq!(
-            views.protected_read("HEAP64", "HEAP64", heap64.ctxt, false),
+            views.protected_read(&cx, "HEAP64", "HEAP64", cx.scope(heap64), false),
             Some("(GROWABLE_HEAP_I8(), HEAP64)".to_owned())
         );
     }
 
     #[test]
     fn a_helper_whose_name_is_bound_twice_is_not_used() {
-        let (views, ids) = analyse(
-            "var HEAP8; function updateMemoryViews() { var b = wasmMemory.buffer;              HEAP8 = new Int8Array(b); }
+        let text = "var HEAP8; function updateMemoryViews() { var b = wasmMemory.buffer;              HEAP8 = new Int8Array(b); }
              function growMemViews() { if (wasmMemory.buffer != HEAP8.buffer) updateMemoryViews(); }
-             function g(growMemViews) { return { HEAP8 }; }",
-        );
+             function g(growMemViews) { return { HEAP8 }; }";
+        let (parsed, ids) = analyse(text);
+        let options = Options::default();
+        let cx = Context::new(text, &parsed, &options);
+        let views = cx.views();
         let heap8 = nth(&ids, "HEAP8", 0);
         assert_eq!(
-            views.helper(nth(&ids, "growMemViews", 0)),
+            views.helper(&cx, nth(&ids, "growMemViews", 0)),
             Some(Helper::Check)
         );
         assert_eq!(
-            views.protected_read("HEAP8", "HEAP8", heap8.ctxt, false),
+            views.protected_read(&cx, "HEAP8", "HEAP8", cx.scope(heap8), false),
             None
         );
     }
@@ -957,15 +1163,21 @@ mod tests {
         let direct = "var HEAP8, HEAP32; function updateMemoryViews() { \
              var b = wasmMemory.toResizableBuffer(); HEAP8 = new Int8Array(b); \
              HEAP32 = new Int32Array(b); }";
-        assert!(analyse(direct).0.resizable().is_some());
+        let resizable = |text: &str| {
+            let (parsed, _) = analyse(text);
+            let options = Options::default();
+            let cx = Context::new(text, &parsed, &options);
+            cx.views().resizable().is_some()
+        };
+        assert!(resizable(direct));
         let through = "var HEAP8; function getMemoryBuffer() { return wasmMemory.toResizableBuffer(); }\n\
              function updateMemoryViews() { if (HEAP8?.buffer?.resizable) return; \
              var b = getMemoryBuffer(); HEAP8 = new Int8Array(b); }";
-        assert!(analyse(through).0.resizable().is_some());
+        assert!(resizable(through));
         // 6.0.2+ GROWABLE_ARRAYBUFFERS=1: a runtime fallback to the plain buffer.
         let runtime = "var HEAP8; function getMemoryBuffer() { try { \
              var b = wasmMemory.toResizableBuffer(); return b; } catch {} return wasmMemory.buffer; }\n\
              function updateMemoryViews() { var b = getMemoryBuffer(); HEAP8 = new Int8Array(b); }";
-        assert!(analyse(runtime).0.resizable().is_none());
+        assert!(!resizable(runtime));
     }
 }

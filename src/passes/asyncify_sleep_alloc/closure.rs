@@ -21,7 +21,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use swc_atoms::Atom;
-use swc_common::{Span, Spanned, SyntaxContext};
+use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
     ArrowExpr, ArrowFunctionBody, AssignExpr, AssignOp, AssignTarget, BinaryOp, BindingIdent,
     CallExpr, Callee, ClassDecl, Decl, Expr, FnDecl, FnExpr, Function, Ident, IfStmt, Lit, Pat,
@@ -31,17 +31,16 @@ use swc_ecma_visit::{Visit, VisitWith};
 
 use super::looks_like_allocate_data;
 use crate::fix::{Edit, Fix};
+use crate::passes::marks::{self, Find, Marks};
+use crate::passes::views::{sparse, visit_program};
 use crate::passes::{Context, member_prop_name};
+use crate::scope::{Bid, ScopeId};
 use crate::style::Style;
 
 /// The object growsafe declares beside the inlined `allocateData`.
 pub(super) const CACHE: &str = "growsafeAsyncify";
 
-type Id = (Atom, SyntaxContext);
-
-fn id(ident: &Ident) -> Id {
-    (ident.sym.clone(), ident.ctxt)
-}
+type Id = Bid;
 
 /// Why a Closure runtime got no fix.
 pub(super) struct Refusal {
@@ -66,13 +65,13 @@ enum Place {
     Member(Id, String),
 }
 
-fn place(expr: &Expr) -> Option<Place> {
+fn place(cx: &Context<'_>, expr: &Expr) -> Option<Place> {
     match expr {
-        Expr::Ident(i) => Some(Place::Var(id(i))),
-        Expr::Paren(p) => place(&p.expr),
+        Expr::Ident(i) => Some(Place::Var(cx.bid(i))),
+        Expr::Paren(p) => place(cx, &p.expr),
         Expr::Member(m) => match &*m.obj {
             Expr::Ident(obj) => Some(Place::Member(
-                id(obj),
+                cx.bid(obj),
                 member_prop_name(&m.prop)?.to_owned(),
             )),
             _ => None,
@@ -81,10 +80,12 @@ fn place(expr: &Expr) -> Option<Place> {
     }
 }
 
-fn target_place(target: &AssignTarget) -> Option<Place> {
+fn target_place(cx: &Context<'_>, target: &AssignTarget) -> Option<Place> {
     match target {
-        AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => Some(Place::Var(id(&b.id))),
-        AssignTarget::Simple(SimpleAssignTarget::Member(m)) => place(&Expr::Member(m.clone())),
+        AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => Some(Place::Var(cx.bid(&b.id))),
+        AssignTarget::Simple(SimpleAssignTarget::Member(m)) => {
+            place(cx, &Expr::Member(m.clone()))
+        }
         _ => None,
     }
 }
@@ -123,18 +124,21 @@ struct SleepAnchors {
 }
 
 /// Finds the function with `span` and collects its anchors.
-struct FindSleep {
+struct FindSleep<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    marks: &'a Marks,
     target: Span,
     anchors: SleepAnchors,
 }
 
-impl FindSleep {
+impl FindSleep<'_, '_> {
     fn collect(&mut self, params: Vec<&Pat>, stmts: &[Stmt]) {
         self.anchors.found = true;
         if let Some(Pat::Ident(p)) = params.first() {
-            self.anchors.start_async = Some(id(&p.id));
+            self.anchors.start_async = Some(self.cx.bid(&p.id));
         }
         let mut inner = Inner {
+            cx: self.cx,
             start_async: self.anchors.start_async.clone(),
             anchors: SleepAnchors::default(),
         };
@@ -145,7 +149,9 @@ impl FindSleep {
     }
 }
 
-impl Visit for FindSleep {
+impl Visit for FindSleep<'_, '_> {
+    sparse!(self => self.marks);
+
     fn visit_function(&mut self, f: &Function) {
         if f.span == self.target
             && let Some(body) = &f.body
@@ -169,12 +175,13 @@ impl Visit for FindSleep {
 
 /// The anchors in `handleSleep`'s own body (nested functions are the wakeUp callback and the
 /// `runAndAbortIfError` thunks: not walked).
-struct Inner {
+struct Inner<'a, 'cx> {
+    cx: &'a Context<'cx>,
     start_async: Option<Id>,
     anchors: SleepAnchors,
 }
 
-impl Inner {
+impl Inner<'_, '_> {
     fn siblings(&mut self, list: &[&Expr]) {
         for (i, expr) in list.iter().enumerate() {
             // `S = 1, D = alloc(), …start_unwind(D)…`
@@ -184,18 +191,18 @@ impl Inner {
                 right,
                 ..
             }) = unparen(expr)
-                && let Some(data) = target_place(left)
+                && let Some(data) = target_place(self.cx, left)
                 && let Expr::Call(call) = unparen(right)
                 && call.args.is_empty()
                 && let Callee::Expr(callee) = &call.callee
                 && let Expr::Ident(alloc) = &**callee
                 && i > 0
                 && matches!(unparen(list[i - 1]), Expr::Assign(_))
-                && list[i + 1..].iter().any(|e| passes_place(e, &data))
+                && list[i + 1..].iter().any(|e| passes_place(self.cx, e, &data))
             {
                 self.anchors.unwinds.push(Unwind {
                     place: data,
-                    alloc: id(alloc),
+                    alloc: self.cx.bid(alloc),
                     span: expr.span(),
                 });
             }
@@ -205,14 +212,14 @@ impl Inner {
                 && let Expr::Ident(free) = &**callee
                 && let [arg] = call.args.as_slice()
                 && arg.spread.is_none()
-                && let Some(data) = place(&arg.expr)
+                && let Some(data) = place(self.cx, &arg.expr)
                 && let Some(Expr::Assign(AssignExpr {
                     op: AssignOp::Assign,
                     left,
                     right,
                     ..
                 })) = list.get(i + 1).map(|e| unparen(e))
-                && target_place(left).as_ref() == Some(&data)
+                && target_place(self.cx, left).as_ref() == Some(&data)
                 && matches!(unparen(right), Expr::Lit(Lit::Null(_)))
                 && list[..i]
                     .iter()
@@ -227,7 +234,7 @@ impl Inner {
     }
 }
 
-impl Visit for Inner {
+impl Visit for Inner<'_, '_> {
     fn visit_function(&mut self, _: &Function) {}
     fn visit_arrow_expr(&mut self, _: &ArrowExpr) {}
 
@@ -257,7 +264,7 @@ impl Visit for Inner {
     fn visit_if_stmt(&mut self, stmt: &IfStmt) {
         if let Stmt::Block(block) = &*stmt.cons
             && let Some(start_async) = &self.start_async
-            && block.stmts.iter().any(|s| calls(s, start_async))
+            && block.stmts.iter().any(|s| calls(self.cx, s, start_async))
             && let Some(first) = block.stmts.first()
         {
             self.anchors.normal_blocks.push((block.span, first.span()));
@@ -267,28 +274,33 @@ impl Visit for Inner {
 }
 
 /// `startAsync(…)` as a statement of its own.
-fn calls(stmt: &Stmt, callee_id: &Id) -> bool {
+fn calls(cx: &Context<'_>, stmt: &Stmt, callee_id: &Id) -> bool {
     matches!(stmt, Stmt::Expr(e)
         if matches!(unparen(&e.expr), Expr::Call(CallExpr { callee: Callee::Expr(c), .. })
-            if matches!(&**c, Expr::Ident(i) if id(i) == *callee_id)))
+            if matches!(&**c, Expr::Ident(i) if cx.bid(i) == *callee_id)))
 }
 
 /// Whether `expr` contains a call that is passed `place` (the `asyncify_start_unwind(D)`).
-fn passes_place(expr: &Expr, data: &Place) -> bool {
-    struct Finder<'p> {
+fn passes_place(cx: &Context<'_>, expr: &Expr, data: &Place) -> bool {
+    struct Finder<'p, 'cx> {
+        cx: &'p Context<'cx>,
         data: &'p Place,
         found: bool,
     }
-    impl Visit for Finder<'_> {
+    impl Visit for Finder<'_, '_> {
         fn visit_call_expr(&mut self, call: &CallExpr) {
             self.found |= call
                 .args
                 .iter()
-                .any(|a| place(&a.expr).as_ref() == Some(self.data));
+                .any(|a| place(self.cx, &a.expr).as_ref() == Some(self.data));
             call.visit_children_with(self);
         }
     }
-    let mut finder = Finder { data, found: false };
+    let mut finder = Finder {
+        cx,
+        data,
+        found: false,
+    };
     expr.visit_with(&mut finder);
     finder.found
 }
@@ -309,62 +321,42 @@ struct Alloc {
     mismatch: Option<String>,
 }
 
-/// Program-wide facts: the declaration of `alloc`, how often it is named, and every binding.
-struct Program<'a> {
+/// Program-wide facts (a sparse walk over the names involved): the declaration of `alloc`, how
+/// often it is named, whether growsafe's name is taken.
+struct Program<'a, 'cx> {
+    cx: &'a Context<'cx>,
+    marks: &'a Marks,
     alloc: &'a Id,
     found: Vec<Alloc>,
     references: usize,
-    bindings: HashMap<Atom, HashSet<SyntaxContext>>,
     uses_cache_name: bool,
 }
 
-impl Program<'_> {
-    fn bind(&mut self, ident: &Ident) {
-        self.bindings
-            .entry(ident.sym.clone())
-            .or_default()
-            .insert(ident.ctxt);
-    }
-
+impl Program<'_, '_> {
     fn check(&mut self, stmt: Span, ident: &Ident, f: &Function) {
         let stmts = f.body.as_ref().map_or(&[][..], |b| &b.stmts[..]);
-        self.found.push(allocation(stmt, ident, stmts));
+        self.found.push(allocation(self.cx, stmt, ident, stmts));
     }
 }
 
-impl Visit for Program<'_> {
+impl Visit for Program<'_, '_> {
+    sparse!(self => self.marks; expr pat);
+
     fn visit_ident(&mut self, ident: &Ident) {
-        if id(ident) == *self.alloc {
+        if ident.sym == self.alloc.0 && self.cx.bid(ident) == *self.alloc {
             self.references += 1;
         }
         self.uses_cache_name |= &*ident.sym == CACHE;
     }
 
-    fn visit_binding_ident(&mut self, b: &BindingIdent) {
-        self.bind(&b.id);
-        b.visit_children_with(self);
-    }
-
-    fn visit_fn_decl(&mut self, f: &FnDecl) {
-        self.bind(&f.ident);
-        f.visit_children_with(self);
-    }
-
-    fn visit_fn_expr(&mut self, f: &FnExpr) {
-        if let Some(i) = &f.ident {
-            self.bind(i);
-        }
-        f.visit_children_with(self);
-    }
-
-    fn visit_class_decl(&mut self, c: &ClassDecl) {
-        self.bind(&c.ident);
-        c.visit_children_with(self);
-    }
-
     fn visit_stmt(&mut self, stmt: &Stmt) {
+        if !self.marks.covers(stmt.span()) {
+            return;
+        }
         match stmt {
-            Stmt::Decl(Decl::Fn(f)) if id(&f.ident) == *self.alloc => {
+            Stmt::Decl(Decl::Fn(f))
+                if f.ident.sym == self.alloc.0 && self.cx.bid(&f.ident) == *self.alloc =>
+            {
                 self.check(stmt.span(), &f.ident, &f.function);
             }
             Stmt::Decl(Decl::Var(var)) => {
@@ -374,7 +366,8 @@ impl Visit for Program<'_> {
                         init: Some(init),
                         ..
                     } = d
-                        && id(&name.id) == *self.alloc
+                        && name.id.sym == self.alloc.0
+                        && self.cx.bid(&name.id) == *self.alloc
                         && let Expr::Fn(f) = unparen(init)
                     {
                         self.check(stmt.span(), &name.id, &f.function);
@@ -387,11 +380,65 @@ impl Visit for Program<'_> {
     }
 }
 
+/// The scopes each of `names` is bound in anywhere in the file (declared, assigned, a function
+/// or class name).
+fn bindings(cx: &Context<'_>, names: &[&Atom]) -> HashMap<Atom, HashSet<ScopeId>> {
+    struct Bindings<'a, 'cx> {
+        cx: &'a Context<'cx>,
+        marks: &'a Marks,
+        names: &'a [&'a Atom],
+        out: HashMap<Atom, HashSet<ScopeId>>,
+    }
+    impl Bindings<'_, '_> {
+        fn bind(&mut self, ident: &Ident) {
+            if self.names.contains(&&ident.sym) {
+                let scope = self.cx.scope(ident);
+                self.out.entry(ident.sym.clone()).or_default().insert(scope);
+            }
+        }
+    }
+    impl Visit for Bindings<'_, '_> {
+        sparse!(self => self.marks);
+
+        fn visit_binding_ident(&mut self, b: &BindingIdent) {
+            self.bind(&b.id);
+            b.visit_children_with(self);
+        }
+
+        fn visit_fn_decl(&mut self, f: &FnDecl) {
+            self.bind(&f.ident);
+            f.visit_children_with(self);
+        }
+
+        fn visit_fn_expr(&mut self, f: &FnExpr) {
+            if let Some(i) = &f.ident {
+                self.bind(i);
+            }
+            f.visit_children_with(self);
+        }
+
+        fn visit_class_decl(&mut self, c: &ClassDecl) {
+            self.bind(&c.ident);
+            c.visit_children_with(self);
+        }
+    }
+    let words: Vec<Find<'_>> = names.iter().map(|n| Find::Name(n)).collect();
+    let marks = cx.find(&words);
+    let mut walk = Bindings {
+        cx,
+        marks: &marks,
+        names,
+        out: HashMap::default(),
+    };
+    visit_program(&cx.parsed.program, &mut walk, &marks);
+    walk.out
+}
+
 /// Matches `var p = malloc(size), q = p + 12; …; return p`.
-fn allocation(stmt: Span, ident: &Ident, stmts: &[Stmt]) -> Alloc {
+fn allocation(cx: &Context<'_>, stmt: Span, ident: &Ident, stmts: &[Stmt]) -> Alloc {
     let mut alloc = Alloc {
         stmt,
-        ident: id(ident),
+        ident: cx.bid(ident),
         malloc: ident.clone(),
         size: ident.span,
         size_idents: Vec::new(),
@@ -477,11 +524,14 @@ fn allocation(stmt: Span, ident: &Ident, stmts: &[Stmt]) -> Alloc {
 
 /// Plans the fix for the Closure runtime whose `handleSleep` is the function at `sleep`.
 pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
+    let at = marks::at(vec![sleep.lo]);
     let mut find = FindSleep {
+        cx,
+        marks: &at,
         target: sleep,
         anchors: SleepAnchors::default(),
     };
-    cx.parsed.program.visit_with(&mut find);
+    visit_program(&cx.parsed.program, &mut find, &at);
     let a = find.anchors;
     debug_assert!(a.found, "the scan recorded this function");
     // An unwind-like `x = f()` alone is common; with the rewind's `free(D), D = null` too, it
@@ -560,14 +610,16 @@ pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
     };
 
     // Anchor 5: the inlined `allocateData`, declared once and called only from the unwind.
+    let names = cx.find(&[Find::Name(&unwind.alloc.0), Find::Name(CACHE)]);
     let mut program = Program {
+        cx,
+        marks: &names,
         alloc: &unwind.alloc,
         found: Vec::new(),
         references: 0,
-        bindings: HashMap::default(),
         uses_cache_name: false,
     };
-    cx.parsed.program.visit_with(&mut program);
+    visit_program(&cx.parsed.program, &mut program, &names);
     let name = &unwind.alloc.0;
     let mut found = std::mem::take(&mut program.found);
     let alloc = match found.len() {
@@ -612,13 +664,18 @@ pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
         ));
     }
     // The helper sits beside `alloc`: everything it calls must mean the same thing there.
+    let called: Vec<&Atom> = [&alloc.malloc.sym, &release.free.sym]
+        .into_iter()
+        .chain(alloc.size_idents.iter().map(|i| &i.sym))
+        .collect();
+    let bound = bindings(cx, &called);
     let visible = |ident: &Ident| {
-        ident.ctxt == alloc.ident.1
-            || ((ident.ctxt == cx.parsed.top_level || ident.ctxt == cx.parsed.unresolved)
-                && program
-                    .bindings
+        let scope = cx.scope(ident);
+        scope == alloc.ident.1
+            || ((scope == ScopeId::TOP || scope == ScopeId::GLOBAL)
+                && bound
                     .get(&ident.sym)
-                    .is_none_or(|ctxts| ctxts.iter().all(|c| *c == ident.ctxt)))
+                    .is_none_or(|scopes| scopes.iter().all(|s| *s == scope)))
     };
     for (role, ident) in [("malloc", &alloc.malloc), ("free", &release.free)]
         .into_iter()
