@@ -134,9 +134,9 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut starts = vec![0];
-        if !text.contains('\r') {
+        if memchr::memchr(b'\r', bytes).is_none() {
             // The usual case, with a fast newline search.
-            starts.extend(text.match_indices('\n').map(|(i, _)| to_u32(i + 1)));
+            starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| to_u32(i + 1)));
             return LineIndex { starts };
         }
         let mut i = 0;

@@ -214,7 +214,7 @@ pub struct Library {
 /// never closed.
 pub fn scan(text: &str) -> Result<Option<Library>, DirectiveError> {
     let directives = directive_lines(text);
-    if directives.is_empty() && !text.contains("{{{") {
+    if directives.is_empty() && memchr::memmem::find(text.as_bytes(), b"{{{").is_none() {
         // No directive and no macro: not a library (and no copy of the text to make).
         return Ok(None);
     }
@@ -487,28 +487,27 @@ impl Library {
 /// Every directive line: the range from its `#` to the end of its line (without `\r`/`\n`).
 fn directive_lines(text: &str) -> Vec<(TextRange, Directive)> {
     let mut out = Vec::new();
-    if !text.contains('#') {
-        return out;
-    }
-    let mut start = 0usize;
-    for line in text.split_inclusive('\n') {
-        let content = line.trim_end_matches('\n').trim_end_matches('\r');
-        let trimmed = content.trim_start();
-        if let Some(rest) = trimmed.strip_prefix('#') {
-            let word_end = rest
-                .find(|c: char| !c.is_ascii_alphabetic())
-                .unwrap_or(rest.len());
-            let (word, after) = rest.split_at(word_end);
-            let ends_word = after.is_empty() || after.starts_with(char::is_whitespace);
-            if let (Some(directive), true) = (Directive::from_keyword(word), ends_word) {
-                let hash = start + (content.len() - trimmed.len());
-                out.push((
-                    TextRange::new(to_u32(hash), to_u32(start + content.len())),
-                    directive,
-                ));
-            }
+    let bytes = text.as_bytes();
+    // Only a `#` with nothing but whitespace before it on its line can start a directive.
+    for hash in memchr::memchr_iter(b'#', bytes) {
+        let start = memchr::memrchr(b'\n', &bytes[..hash]).map_or(0, |n| n + 1);
+        if !text[start..hash].chars().all(char::is_whitespace) {
+            continue;
         }
-        start += line.len();
+        let end = memchr::memchr(b'\n', &bytes[hash..]).map_or(bytes.len(), |n| hash + n);
+        let content = text[hash..end].trim_end_matches('\r');
+        let rest = &content[1..];
+        let word_end = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let (word, after) = rest.split_at(word_end);
+        let ends_word = after.is_empty() || after.starts_with(char::is_whitespace);
+        if let (Some(directive), true) = (Directive::from_keyword(word), ends_word) {
+            out.push((
+                TextRange::new(to_u32(hash), to_u32(hash + content.len())),
+                directive,
+            ));
+        }
     }
     out
 }

@@ -26,12 +26,12 @@ use rustc_hash::FxHashMap as HashMap;
 use swc_atoms::Atom;
 use swc_common::{BytePos, Span, Spanned};
 use swc_ecma_ast::{
-    ArrowExpr, ArrowFunctionBody, BlockStmt, CatchClause, Class, ClassDecl, ClassExpr,
-    ClassMember, Constructor, Decl, DefaultDecl, ExportDefaultDecl, Expr, ExprOrSpread, FnDecl,
-    FnExpr, ForHead, ForInStmt, ForOfStmt, ForStmt, Function, Ident, ImportSpecifier, ModuleDecl,
-    ModuleItem, ObjectPatProp, Param, ParamOrTsParamProp, Pat, Program, PropOrSpread,
-    StaticBlock, Stmt, SwitchCase, SwitchStmt, TsModuleDecl, TsModuleName, TsNamespaceBody,
-    TsParamPropParam, VarDecl, VarDeclKind, VarDeclOrExpr, VarDeclarator,
+    ArrowExpr, ArrowFunctionBody, BlockStmt, CatchClause, Class, ClassDecl, ClassExpr, ClassMember,
+    Constructor, Decl, DefaultDecl, ExportDefaultDecl, Expr, ExprOrSpread, FnDecl, FnExpr, ForHead,
+    ForInStmt, ForOfStmt, ForStmt, Function, Ident, ImportSpecifier, ModuleDecl, ModuleItem,
+    ObjectPatProp, Param, ParamOrTsParamProp, Pat, Program, PropOrSpread, StaticBlock, Stmt,
+    SwitchCase, SwitchStmt, TsModuleDecl, TsModuleName, TsNamespaceBody, TsParamPropParam, VarDecl,
+    VarDeclKind, VarDeclOrExpr, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -54,6 +54,14 @@ impl ScopeId {
         BytePos(u32::try_from(self.0 >> 4).expect("built from a BytePos"))
     }
 
+    /// Whether this is the scope of a function, an arrow or a constructor.
+    pub fn is_function(self) -> bool {
+        let kind = self.0 & 0xf;
+        kind == FrameKind::Function as u64
+            || kind == FrameKind::Arrow as u64
+            || kind == FrameKind::Constructor as u64
+    }
+
     /// Whether this is the scope of a function or class expression's own name.
     pub fn is_own_name(self) -> bool {
         self.0 & 0xf == FrameKind::OwnName as u64
@@ -65,7 +73,7 @@ pub(crate) type Bid = (Atom, ScopeId);
 
 /// How a name is declared in its scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DeclKind {
+pub enum DeclKind {
     /// `var`, or a `var`-like binding (a sloppy-mode block function hoisted out of its block).
     Var,
     /// `let`, `const`, `using`.
@@ -88,7 +96,7 @@ pub(crate) enum DeclKind {
 
 /// A name's declaration in a scope: how, and where its (first) binding identifier starts.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct DeclInfo {
+pub struct DeclInfo {
     pub kind: DeclKind,
     pub site: BytePos,
 }
@@ -200,6 +208,29 @@ impl<'a> Scopes<'a> {
         self.walk(Targets::Points(points));
     }
 
+    /// Where the innermost function, arrow or constructor around `ident` starts (`None` at the
+    /// program level), e.g. for a declaration's identifier.
+    pub fn enclosing_function(&self, at: BytePos) -> Option<BytePos> {
+        let mut out = HashMap::default();
+        let points = [at];
+        let mut descent = Descent {
+            targets: Targets::Points(&points),
+            lo: at,
+            hi: at + BytePos(1),
+            frames: Vec::new(),
+            strict: Vec::new(),
+            cache: &self.decls,
+            out: &mut out,
+            function_at: None,
+        };
+        descent.enter(Frame::Program(self.program), program_strict(self.program));
+        match self.program {
+            Program::Module(m) => descent.visit_module_items(&m.body),
+            Program::Script(s) => descent.visit_stmts(&s.body),
+        }
+        descent.function_at.flatten()
+    }
+
     /// How `name` is declared in `scope`, if it is (a scope met by an earlier question).
     pub fn declaration(&self, scope: ScopeId, name: &Atom) -> Option<DeclInfo> {
         self.decls.borrow().get(&scope)?.get(name).copied()
@@ -220,6 +251,7 @@ impl<'a> Scopes<'a> {
             strict: Vec::new(),
             cache: &self.decls,
             out: &mut out,
+            function_at: None,
         };
         descent.enter(Frame::Program(self.program), program_strict(self.program));
         match self.program {
@@ -405,12 +437,8 @@ impl Collector {
     fn decl(&mut self, decl: &Decl, in_block: bool) {
         match decl {
             Decl::Var(var) => self.var_decl(var, !in_block),
-            Decl::Fn(f) => {
-                // Block-scoped in strict code; sloppy code also hoists it out of the block.
-                if !in_block || !self.strict {
-                    self.add(&f.ident, DeclKind::Function);
-                }
-            }
+            // Block-scoped in strict code; sloppy code also hoists it out of the block.
+            Decl::Fn(f) if !in_block || !self.strict => self.add(&f.ident, DeclKind::Function),
             Decl::Class(c) if !in_block => self.add(&c.ident, DeclKind::Class),
             Decl::Using(u) if !in_block => {
                 for d in &u.decls {
@@ -443,7 +471,8 @@ impl Collector {
                 }
                 self.stmt(&s.body, true);
             }
-            Stmt::ForIn(ForInStmt { left, body, .. }) | Stmt::ForOf(ForOfStmt { left, body, .. }) => {
+            Stmt::ForIn(ForInStmt { left, body, .. })
+            | Stmt::ForOf(ForOfStmt { left, body, .. }) => {
                 if let ForHead::VarDecl(var) = left {
                     self.var_decl(var, false);
                 }
@@ -548,6 +577,8 @@ struct Descent<'s> {
     cache: &'s RefCell<HashMap<ScopeId, Rc<Decls>>>,
     /// Every identifier resolved, by its start.
     out: &'s mut HashMap<BytePos, ScopeId>,
+    /// For the last identifier resolved: where the innermost function around it starts.
+    function_at: Option<Option<BytePos>>,
 }
 
 impl Descent<'_> {
@@ -674,6 +705,14 @@ impl Visit for Descent<'_> {
         if self.targets.wants(ident.span) {
             let scope = self.lookup(&ident.sym);
             self.out.insert(ident.span.lo, scope);
+            self.function_at = Some(
+                self.frames
+                    .iter()
+                    .rev()
+                    .map(|(id, _)| *id)
+                    .find(|id| id.is_function())
+                    .map(ScopeId::at),
+            );
         }
     }
 
@@ -810,7 +849,9 @@ impl Visit for Descent<'_> {
             Some(VarDeclOrExpr::VarDecl(var)) => Some(&**var),
             _ => None,
         };
-        self.within(Frame::For(head, s.span), false, |d| s.visit_children_with(d));
+        self.within(Frame::For(head, s.span), false, |d| {
+            s.visit_children_with(d)
+        });
     }
 
     fn visit_for_in_stmt(&mut self, s: &ForInStmt) {
@@ -821,7 +862,9 @@ impl Visit for Descent<'_> {
             ForHead::VarDecl(var) => Some(&**var),
             _ => None,
         };
-        self.within(Frame::For(head, s.span), false, |d| s.visit_children_with(d));
+        self.within(Frame::For(head, s.span), false, |d| {
+            s.visit_children_with(d)
+        });
     }
 
     fn visit_for_of_stmt(&mut self, s: &ForOfStmt) {
@@ -832,7 +875,9 @@ impl Visit for Descent<'_> {
             ForHead::VarDecl(var) => Some(&**var),
             _ => None,
         };
-        self.within(Frame::For(head, s.span), false, |d| s.visit_children_with(d));
+        self.within(Frame::For(head, s.span), false, |d| {
+            s.visit_children_with(d)
+        });
     }
 
     fn visit_switch_stmt(&mut self, s: &SwitchStmt) {
@@ -888,9 +933,7 @@ mod tests {
     #[test]
     fn hoisting_and_blocks() {
         // f, x, g, x, y, x, x, y
-        let r = resolve_all(
-            "function f() { x; { var x; let y; g(y); } x; y; }\nvar x;",
-        );
+        let r = resolve_all("function f() { x; { var x; let y; g(y); } x; y; }\nvar x;");
         let names: Vec<&str> = r.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["f", "x", "x", "y", "g", "y", "x", "y", "x"]);
         assert_eq!(r[0].1, ScopeId::TOP);
@@ -912,13 +955,7 @@ mod tests {
              try {} catch (e) { e; }\ne;\n\
              (x => x)(x);",
         );
-        let by = |n: &str, k: usize| {
-            r.iter()
-                .filter(|(name, _)| name == n)
-                .nth(k)
-                .unwrap()
-                .1
-        };
+        let by = |n: &str, k: usize| r.iter().filter(|(name, _)| name == n).nth(k).unwrap().1;
         assert_eq!(by("a", 0), ScopeId::TOP);
         // A function expression's name is bound inside it only.
         assert_eq!(by("b", 0), by("b", 1));
@@ -941,16 +978,16 @@ mod tests {
 #[cfg(test)]
 mod against_swc {
     use rustc_hash::FxHashSet as HashSet;
-    use swc_common::SyntaxContext;
+    use swc_common::{GLOBALS, Globals, Mark, SyntaxContext};
     use swc_ecma_ast::{
         BreakStmt, ContinueStmt, ExportNamedSpecifier, ImportNamedSpecifier, LabeledStmt,
-        NamedExport,
-        TsEntityName, TsEnumMember, TsInterfaceDecl, TsTypeAliasDecl, TsTypeAnn,
+        NamedExport, TsEntityName, TsEnumMember, TsInterfaceDecl, TsTypeAliasDecl, TsTypeAnn,
         TsTypeParamDecl, TsTypeParamInstantiation,
     };
+    use swc_ecma_visit::VisitMutWith;
 
     use super::*;
-    use crate::source::{Lang, Parsed, parse};
+    use crate::source::{Lang, parse};
 
     /// Every value identifier of a program (not labels, types or export/import names).
     #[derive(Default)]
@@ -993,12 +1030,22 @@ mod against_swc {
         let Ok(parsed) = parse(text, lang) else {
             return Vec::new();
         };
-        let Parsed {
-            program,
-            unresolved,
-            top_level,
-            ..
-        } = &parsed;
+        // swc's resolver, on a copy (growsafe's own resolver reads the unmarked AST).
+        let mut program = parsed.program.clone();
+        let (unresolved, top_level) = GLOBALS.set(&Globals::new(), || {
+            let unresolved = Mark::new();
+            let top_level = Mark::new();
+            program.visit_mut_with(&mut swc_ecma_transforms_base::resolver(
+                unresolved,
+                top_level,
+                lang != Lang::JavaScript,
+            ));
+            (
+                SyntaxContext::empty().apply_mark(unresolved),
+                SyntaxContext::empty().apply_mark(top_level),
+            )
+        });
+        let (program, unresolved, top_level) = (&program, &unresolved, &top_level);
         let mut values = Values::default();
         program.visit_with(&mut values);
         let scopes = Scopes::new(program);
@@ -1043,12 +1090,18 @@ mod against_swc {
         }
         for ((sym, ctxt), set) in &ours {
             if set.len() > 1 {
-                out.push(format!("`{sym}` ({ctxt:?}) is {} bindings of ours", set.len()));
+                out.push(format!(
+                    "`{sym}` ({ctxt:?}) is {} bindings of ours",
+                    set.len()
+                ));
             }
         }
         for ((sym, scope), set) in &theirs {
             if set.len() > 1 {
-                out.push(format!("`{sym}` ({scope:?}) is {} bindings of swc", set.len()));
+                out.push(format!(
+                    "`{sym}` ({scope:?}) is {} bindings of swc",
+                    set.len()
+                ));
             }
         }
         out.sort();
@@ -1089,8 +1142,8 @@ mod against_swc {
             let text = std::fs::read_to_string(&path).unwrap();
             let lang = Lang::from_path(&path);
             let body = crate::source::SourceText::new(&text).body.to_owned();
-            let found = crate::source::with_big_stack(body.len(), || disagreements(&body, lang))
-                .unwrap();
+            let found =
+                crate::source::with_big_stack(body.len(), || disagreements(&body, lang)).unwrap();
             if !found.is_empty() {
                 failures.push(format!(
                     "{}:\n  {}",

@@ -1,18 +1,14 @@
 //! Reading and parsing one input: BOM handling, language detection, the swc parse on a
-//! big-stack thread, and the resolver that tells the glue's own `HEAP8` from a local one.
+//! big-stack thread. Names are resolved later, on demand ([`crate::scope`]).
 //!
-//! Everything here is per file and owns no global state: the swc `SourceMap` and `GLOBALS`
-//! live only for the duration of one [`parse`] call.
+//! Everything here is per file and owns no global state: the swc `SourceMap` lives only for
+//! the duration of one [`parse`] call.
 
 use std::path::Path;
 
-use swc_common::{
-    BytePos, FileName, GLOBALS, Globals, Mark, SourceMap, Span, Spanned, SyntaxContext, sync::Lrc,
-};
+use swc_common::{BytePos, FileName, SourceMap, Span, Spanned, sync::Lrc};
 use swc_ecma_ast::{EsVersion, Program};
 use swc_ecma_parser::{EsSyntax, Syntax, TsSyntax, parse_file_as_program};
-use swc_ecma_transforms_base::resolver;
-use swc_ecma_visit::VisitMutWith;
 
 use crate::diagnostic::{LineIndex, TextRange};
 
@@ -106,16 +102,12 @@ pub struct SyntaxError {
     pub range: TextRange,
 }
 
-/// A parsed, resolver-annotated program and what the passes need to interpret its spans.
+/// A parsed program and what the passes need to interpret its spans.
 pub struct Parsed {
-    /// The AST. Identifiers carry resolver contexts.
+    /// The AST.
     pub program: Program,
     /// The position of byte 0 of the body in swc's source map.
     pub start_pos: BytePos,
-    /// Context of identifiers that resolve to no binding at all (globals).
-    pub unresolved: SyntaxContext,
-    /// Context of identifiers bound at the top level of the file.
-    pub top_level: SyntaxContext,
 }
 
 impl Parsed {
@@ -130,32 +122,18 @@ impl Parsed {
     }
 }
 
-/// Parses `body` and runs the resolver.
+/// Parses `body`.
 ///
 /// Must run inside [`with_big_stack`]: swc recurses once per nesting level.
 ///
 /// # Errors
 /// Returns the first syntax error (fatal or recovered) when the text is not valid.
 pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
-    let (mut program, start_pos) = parse_program(body, lang)?;
-    GLOBALS.set(&Globals::new(), || {
-        let unresolved_mark = Mark::new();
-        let top_level_mark = Mark::new();
-        program.visit_mut_with(&mut resolver(
-            unresolved_mark,
-            top_level_mark,
-            lang != Lang::JavaScript,
-        ));
-        Ok(Parsed {
-            program,
-            start_pos,
-            unresolved: SyntaxContext::empty().apply_mark(unresolved_mark),
-            top_level: SyntaxContext::empty().apply_mark(top_level_mark),
-        })
-    })
+    let (program, start_pos) = parse_program(body, lang)?;
+    Ok(Parsed { program, start_pos })
 }
 
-/// Checks that `body` parses, without the resolver (for files no pass has anything to say
+/// Checks that `body` parses, dropping the program (for files no pass has anything to say
 /// about, see [`crate::traces`]).
 ///
 /// Must run inside [`with_big_stack`].
@@ -208,20 +186,47 @@ fn parse_program(body: &str, lang: Lang) -> Result<(Program, BytePos), SyntaxErr
 /// Deliberately crude (brackets inside strings count too): it only has to bound the parser's
 /// recursion, and real code is nowhere near the limit.
 fn nesting_overflow(body: &str) -> Option<u32> {
+    const BLOCK: usize = 64;
+    let limit = MAX_NESTING;
+    let bytes = body.as_bytes();
     let mut depth = 0usize;
-    for (i, b) in body.bytes().enumerate() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(u32::try_from(i).unwrap_or(u32::MAX));
+    // Walks `bytes[from..to]` byte by byte.
+    let exact = |depth: &mut usize, from: usize, to: usize| -> Option<u32> {
+        for (i, &b) in bytes[from..to].iter().enumerate() {
+            match b {
+                b'(' | b'[' | b'{' => {
+                    *depth += 1;
+                    if *depth > limit {
+                        return Some(u32::try_from(from + i).unwrap_or(u32::MAX));
+                    }
                 }
+                b')' | b']' | b'}' => *depth = depth.saturating_sub(1),
+                _ => {}
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+        }
+        None
+    };
+    // Block by block: a block with no more closing brackets than the depth before it cannot
+    // bring the depth to 0, so its end depth is a plain sum, and it cannot pass the limit when
+    // even all its opening brackets would not. Only other blocks are walked byte by byte.
+    let blocks = bytes.len() / BLOCK;
+    for n in 0..blocks {
+        let block: &[u8; BLOCK] = bytes[n * BLOCK..(n + 1) * BLOCK]
+            .try_into()
+            .expect("a whole block");
+        let (mut open, mut close) = (0u8, 0u8);
+        for &b in block {
+            open += u8::from(b == b'(') + u8::from(b == b'[') + u8::from(b == b'{');
+            close += u8::from(b == b')') + u8::from(b == b']') + u8::from(b == b'}');
+        }
+        let (open, close) = (usize::from(open), usize::from(close));
+        if close <= depth && depth + open <= limit {
+            depth = depth + open - close;
+        } else if let Some(at) = exact(&mut depth, n * BLOCK, (n + 1) * BLOCK) {
+            return Some(at);
         }
     }
-    None
+    exact(&mut depth, blocks * BLOCK, bytes.len())
 }
 
 /// The least stack for the thread that parses, analyses and drops an AST.

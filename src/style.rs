@@ -20,9 +20,16 @@ impl Style {
     /// whitespace between consecutive lines.
     #[must_use]
     pub fn detect(text: &str) -> Self {
-        let lines = text.lines().count().max(1);
-        let compact = text.len() / lines > 300;
-        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let bytes = text.as_bytes();
+        // As many lines as `str::lines` gives: one per `\n`, and an unterminated last one.
+        let lines = memchr::memchr_iter(b'\n', bytes).count()
+            + usize::from(!text.is_empty() && !text.ends_with('\n'));
+        let compact = text.len() / lines.max(1) > 300;
+        let newline = if memchr::memmem::find(bytes, b"\r\n").is_some() {
+            "\r\n"
+        } else {
+            "\n"
+        };
         Style {
             compact,
             indent_unit: detect_indent(text),
@@ -62,7 +69,13 @@ fn detect_indent(text: &str) -> String {
     let mut widths = [0usize; 9];
     let mut previous = 0usize;
     for line in text.lines().take(5_000) {
-        if line.trim().is_empty() {
+        let blank = if line.is_ascii() {
+            line.bytes()
+                .all(|b| b.is_ascii_whitespace() || b == b'\x0b')
+        } else {
+            line.trim().is_empty()
+        };
+        if blank {
             continue;
         }
         if line.starts_with('\t') {

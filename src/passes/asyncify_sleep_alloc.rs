@@ -116,7 +116,7 @@ pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
         functions: Vec::new(),
         library_source: None,
     };
-    visit_program(&cx.parsed.program, &mut scan, marks);
+    visit_program(&cx.parsed.program, &mut scan);
     // JSPI suspends the wasm stack itself: there is no per-sleep allocation to cache.
     if let Some(marker) = scan.jspi {
         if scan.has_object || !scan.invalid_state.is_empty() {
@@ -145,11 +145,7 @@ pub(crate) fn asyncify_sleep_alloc(cx: &Context<'_>, out: &mut Analysis) {
         closure_runtime(cx, &scan, out);
         return;
     }
-    visit_program(
-        &cx.parsed.program,
-        &mut Runtimes { cx, marks, out },
-        marks,
-    );
+    visit_program(&cx.parsed.program, &mut Runtimes { cx, marks, out });
 }
 
 /// A runtime whose names Closure renamed, matched by structure (see [`closure`]).
@@ -692,7 +688,7 @@ fn renamed_allocate(cx: &Context<'_>) -> Option<Span> {
         marks: &marks,
         found: None,
     };
-    visit_program(&cx.parsed.program, &mut find, &marks);
+    visit_program(&cx.parsed.program, &mut find);
     find.found
 }
 

@@ -70,14 +70,18 @@ mod flow;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock as OnceCell;
 
-use swc_common::{Span, Spanned, SyntaxContext};
+use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
     ArrowExpr, ArrowFunctionBody, AssignExpr, AssignOp, AssignTarget, Constructor, Decl, Expr,
-    ExprStmt, Function, Id, Ident, MemberExpr, MemberProp, ModuleExportName, ModuleItem,
-    NamedExport, ObjectPat, ObjectPatProp, Pat, Prop, PropName, SimpleAssignTarget, Stmt,
-    UpdateExpr, VarDecl, VarDeclarator,
+    ExprStmt, Function, Ident, MemberExpr, MemberProp, ModuleExportName, ModuleItem, NamedExport,
+    ObjectLit, ObjectPat, ObjectPatProp, Pat, Prop, PropName, PropOrSpread, SimpleAssignTarget,
+    Stmt, UpdateExpr, VarDecl, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
+
+use super::marks::{Find, Kind, Marks};
+use super::views::{sparse, visit_program};
+use crate::scope::Bid;
 
 use super::views::view_name;
 use super::{Context, HeapStyle, PassId};
@@ -172,6 +176,7 @@ pub(crate) fn heap_destructure(cx: &Context<'_>, out: &mut Analysis) {
 fn call_time_view_read(cx: &Context<'_>, plan: &Plan) -> Option<Span> {
     struct Finder<'a, 'cx> {
         cx: &'a Context<'cx>,
+        marks: Option<&'a Marks>,
         plan: &'a Plan,
         found: Option<Span>,
     }
@@ -181,14 +186,16 @@ fn call_time_view_read(cx: &Context<'_>, plan: &Plan) -> Option<Span> {
             let Some(flow) = self.plan.flow.get() else {
                 return false;
             };
-            let mut objects = flow.objects_of_expr(&Expr::Ident(object.clone()));
-            if let Some(more) = self.plan.reaching.get(&object.to_id()) {
+            let mut objects = flow.objects_of_expr(self.cx, &Expr::Ident(object.clone()));
+            if let Some(more) = self.plan.reaching.get(&self.cx.bid(object)) {
                 objects.extend(more);
             }
             flow.view(&objects, prop).is_some()
         }
     }
     impl Visit for Finder<'_, '_> {
+        sparse!(self => Prune(self.marks));
+
         fn visit_member_expr(&mut self, m: &MemberExpr) {
             if self.found.is_none()
                 && let Expr::Ident(object) = &*m.obj
@@ -214,13 +221,34 @@ fn call_time_view_read(cx: &Context<'_>, plan: &Plan) -> Option<Span> {
             a.right.visit_with(self);
         }
     }
+    // Without renamed keys (see `Plan::flow`), only `X.HEAPx` can be such a read.
+    let marks = (!plan.follows_flow).then(|| cx.find(&[Find::Member("HEAP")]));
     let mut finder = Finder {
         cx,
+        marks: marks.as_ref(),
         plan,
         found: None,
     };
-    cx.parsed.program.visit_with(&mut finder);
+    visit_program(&cx.parsed.program, &mut finder);
     finder.found
+}
+
+/// Marks that may be absent (a full walk).
+#[derive(Clone, Copy)]
+struct Prune<'m>(Option<&'m Marks>);
+
+impl Prune<'_> {
+    fn covers(self, span: Span) -> bool {
+        self.0.is_none_or(|m| m.covers(span))
+    }
+
+    fn each<T: Spanned>(self, list: &[T]) -> impl Iterator<Item = &T> {
+        let (all, some) = match self.0 {
+            None => (Some(list.iter()), None),
+            Some(marks) => (None, Some(marks.each(list))),
+        };
+        all.into_iter().flatten().chain(some.into_iter().flatten())
+    }
 }
 
 /// The first use of a destructured view that an accessor object cannot serve, if any.
@@ -239,15 +267,20 @@ pub(crate) type PlanCell = OnceCell<Plan>;
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
     groups: Vec<Group>,
-    uses: HashMap<Id, Vec<Use>>,
-    /// Every identifier of the file: `(name, context, offset)`, for clash checks.
-    idents: Vec<(swc_atoms::Atom, SyntaxContext, u32)>,
+    uses: HashMap<Bid, Vec<Use>>,
+    /// Every identifier in a group's scope (and some more): `(identifier, offset)`, for clash
+    /// checks.
+    idents: Vec<(Ident, u32)>,
     blocker: Option<(TextRange, String)>,
+    /// Whether some object literal holds a view under a key not named like one (Closure
+    /// output), so that literals are followed to the patterns they reach (see [`flow`]);
+    /// otherwise a property counts only when it is named like a view, and the walks are sparse.
+    follows_flow: bool,
     /// Where object literals flow, when some pattern needed it.
     flow: OnceCell<flow::Flow>,
     /// Locals bound by a pattern that object literals are known to reach (`memory` in
     /// Closure's `function pa({memory})` called as `pa({memory:b})`).
-    reaching: HashMap<Id, flow::Objects>,
+    reaching: HashMap<Bid, flow::Objects>,
 }
 
 /// One object pattern that destructures views.
@@ -261,6 +294,8 @@ struct Group {
     others: Vec<String>,
     /// Where the names growsafe introduces must not clash: the enclosing function (or file).
     scope: TextRange,
+    /// The same, as a span.
+    scope_span: Span,
     blocked: Option<String>,
 }
 
@@ -271,7 +306,7 @@ struct Binding {
     /// The view it holds (`HEAP16` for Closure's `i`, when a literal `{i:J}` flows in).
     view: &'static str,
     /// The local it is bound to.
-    local: Id,
+    local: Bid,
     /// Where the local is declared (the pattern's identifier).
     decl: Span,
 }
@@ -287,7 +322,7 @@ enum Origin {
     Declarator {
         declarator: TextRange,
         init: TextRange,
-        init_ident: Option<Id>,
+        init_ident: Option<Bid>,
         decl: DeclInfo,
     },
     /// `function f({ HEAP16 })`
@@ -330,8 +365,16 @@ enum UseKind {
 
 impl Plan {
     fn build(cx: &Context<'_>) -> Plan {
+        let follows_flow = renamed_view_keys(cx);
+        if follows_flow {
+            // Every pattern and name of the file is looked at: resolve all in one walk.
+            cx.scopes.prime(cx.parsed.program.span());
+        }
+        // A pattern names a view (`{ HEAP16 }`, `{ 'HEAP16': h }`) unless keys are renamed.
+        let marks = (!follows_flow).then(|| cx.marks(Kind::ViewReads));
         let mut collector = Collector {
             cx,
+            marks,
             pending: None,
             groups: Vec::new(),
             scopes: Vec::new(),
@@ -342,11 +385,12 @@ impl Plan {
             flow: OnceCell::new(),
             reaching: HashMap::default(),
         };
-        cx.parsed.program.visit_with(&mut collector);
+        visit_program(&cx.parsed.program, &mut collector);
         let mut plan = Plan {
             groups: collector.groups,
             flow: collector.flow,
             reaching: collector.reaching,
+            follows_flow,
             ..Plan::default()
         };
         if plan.groups.is_empty() {
@@ -355,7 +399,7 @@ impl Plan {
         // The destructured locals (with their declaration), and the identifiers they were
         // destructured from (`memory` in `const { HEAP32 } = memory`), whose reassignment
         // would make `memory.HEAP32` read another object.
-        let mut targets: HashMap<Id, Option<Span>> = plan
+        let mut targets: HashMap<Bid, Option<Span>> = plan
             .groups
             .iter()
             .flat_map(|g| g.bindings.iter().map(|b| (b.local.clone(), Some(b.decl))))
@@ -369,14 +413,25 @@ impl Plan {
                 targets.entry(id.clone()).or_insert(None);
             }
         }
+        // Every identifier of each group's scope (uses, clashes), and elsewhere every identifier
+        // named like a target (a source read or reassigned outside the scope).
+        let names: Vec<&str> = targets.keys().map(|(name, _)| &**name).collect();
+        let words: Vec<Find<'_>> = names.iter().map(|n| Find::Name(n)).collect();
+        let scopes: Vec<Span> = plan.groups.iter().map(|g| g.scope_span).collect();
+        for scope in &scopes {
+            cx.scopes.prime(*scope);
+        }
+        let marks = cx.find(&words).with_ranges(scopes);
         let mut uses = Uses {
             cx,
+            marks: &marks,
             targets: &targets,
+            names: names.iter().map(|n| swc_atoms::Atom::from(*n)).collect(),
             uses: HashMap::default(),
             idents: Vec::new(),
             statement: None,
         };
-        cx.parsed.program.visit_with(&mut uses);
+        visit_program(&cx.parsed.program, &mut uses);
         plan.uses = uses.uses;
         plan.idents = uses.idents;
         for group in &mut plan.groups {
@@ -425,14 +480,14 @@ impl Plan {
         !self
             .idents
             .iter()
-            .any(|(sym, _, at)| &**sym == name && scope.start <= *at && *at < scope.end)
+            .any(|(ident, at)| &*ident.sym == name && scope.start <= *at && *at < scope.end)
     }
 
     /// Whether `id` can be read at every use of the group: nothing named like it with another
     /// binding occurs in the scope, and it is never assigned.
-    fn source_is_stable(&self, id: &Id, scope: TextRange) -> bool {
-        let shadowed = self.idents.iter().any(|(sym, ctxt, at)| {
-            *sym == id.0 && *ctxt != id.1 && scope.start <= *at && *at < scope.end
+    fn source_is_stable(&self, cx: &Context<'_>, id: &Bid, scope: TextRange) -> bool {
+        let shadowed = self.idents.iter().any(|(ident, at)| {
+            ident.sym == id.0 && scope.start <= *at && *at < scope.end && cx.scope(ident) != id.1
         });
         !shadowed
             && !self
@@ -450,6 +505,55 @@ impl Plan {
             .find(|n| self.name_is_free(n, scope))
             .expect("unbounded")
     }
+}
+
+/// Whether some object literal holds a glue view under a key that is not named like one
+/// (Closure's `{l:H,i:J}`), or a getter returning one under such a key: only then can a
+/// pattern's renamed key mean a view, and only then are literals followed (see [`flow`]).
+fn renamed_view_keys(cx: &Context<'_>) -> bool {
+    struct Find<'a, 'cx> {
+        cx: &'a Context<'cx>,
+        marks: &'a Marks,
+        found: bool,
+    }
+    impl Visit for Find<'_, '_> {
+        sparse!(self => self.marks);
+
+        fn visit_object_lit(&mut self, object: &ObjectLit) {
+            let cx = self.cx;
+            self.found |= object.props.iter().any(|p| {
+                let PropOrSpread::Prop(p) = p else {
+                    return false;
+                };
+                match &**p {
+                    Prop::Shorthand(ident) => {
+                        view_name(&ident.sym).is_none() && cx.glue_view(ident).is_some()
+                    }
+                    Prop::KeyValue(kv) => prop_key(&kv.key)
+                        .is_some_and(|k| view_name(k).is_none() && cx.glue_view_expr(&kv.value).is_some()),
+                    Prop::Getter(getter) => {
+                        prop_key(&getter.key).is_some_and(|k| view_name(k).is_none())
+                            && getter.function.body.as_ref().is_some_and(|b| {
+                                matches!(b.stmts.as_slice(), [Stmt::Return(r)]
+                                    if r.arg.as_deref().is_some_and(|a| cx.glue_view_expr(a).is_some()))
+                            })
+                    }
+                    _ => false,
+                }
+            });
+            if !self.found {
+                object.visit_children_with(self);
+            }
+        }
+    }
+    let marks = cx.view_reads();
+    let mut find = Find {
+        cx,
+        marks,
+        found: false,
+    };
+    visit_program(&cx.parsed.program, &mut find);
+    find.found
 }
 
 /// Builds the edits for one group: the pattern change plus every use.
@@ -491,14 +595,14 @@ fn group_fix(cx: &Context<'_>, plan: &Plan, group: &Group, accessor: bool) -> Fi
             let init_text = &cx.text[init.as_usize()];
             match init_ident {
                 Some(id)
-                    if plan.source_is_stable(id, group.scope)
+                    if plan.source_is_stable(cx, id, group.scope)
                         && group.others.is_empty()
                         && decl.listed =>
                 {
                     edits.push(delete_declarator(cx, decl));
                     id.0.to_string()
                 }
-                Some(id) if plan.source_is_stable(id, group.scope) => {
+                Some(id) if plan.source_is_stable(cx, id, group.scope) => {
                     if group.others.is_empty() {
                         // Not in a statement list (`for (var {…} = m;;)`): keep an alias.
                         let name = plan.fresh_name(&id.0, group.scope);
@@ -645,35 +749,42 @@ fn base_name(init: &str) -> String {
     }
 }
 
-/// First walk: find object patterns that destructure views, with where they sit.
+/// First walk: find object patterns that destructure views, with where they sit (sparse over
+/// view names, unless keys are renamed).
 struct Collector<'a, 'cx> {
     cx: &'a Context<'cx>,
+    marks: Option<&'a Marks>,
     /// The origin of the pattern about to be visited.
     pending: Option<Origin>,
     groups: Vec<Group>,
-    /// Enclosing functions' ranges.
-    scopes: Vec<TextRange>,
+    /// Enclosing functions' spans.
+    scopes: Vec<Span>,
     /// The declaration whose declarators are being visited.
     decl: Option<(TextRange, bool, Vec<TextRange>)>,
     /// The `var` statements that sit directly in a statement list (a set: a file has
     /// thousands).
     listed: rustc_hash::FxHashSet<Span>,
     /// The name of the function about to be visited (`function pa(…)`, `var pa = (…) => …`).
-    fn_name: Option<Id>,
+    fn_name: Option<Bid>,
     /// The object literals known to reach the pattern about to be visited.
     incoming: flow::Objects,
     /// Object literals and where they flow, built when a pattern first needs it.
     flow: OnceCell<flow::Flow>,
     /// See [`Plan::reaching`].
-    reaching: HashMap<Id, flow::Objects>,
+    reaching: HashMap<Bid, flow::Objects>,
 }
 
 impl Collector<'_, '_> {
-    fn scope(&self) -> TextRange {
-        self.scopes
-            .last()
-            .copied()
-            .unwrap_or_else(|| TextRange::new(0, u32::try_from(self.cx.text.len()).expect("small")))
+    fn scope(&self) -> Span {
+        self.scopes.last().copied().unwrap_or_else(|| {
+            let start = self.cx.parsed.start_pos;
+            let len = u32::try_from(self.cx.text.len()).expect("small");
+            Span::new(start, start + swc_common::BytePos(len))
+        })
+    }
+
+    fn skip(&self, span: Span) -> bool {
+        !Prune(self.marks).covers(span)
     }
 
     fn visit_pattern(&mut self, pat: &Pat, origin: Origin) {
@@ -687,10 +798,10 @@ impl Collector<'_, '_> {
     }
 
     /// The object literals that reach a parameter `pat` of the function `name` (only worked out
-    /// for an object pattern).
-    fn param_objects(&self, name: Option<&Id>, index: usize, pat: &Pat) -> flow::Objects {
+    /// for an object pattern, and when literals are followed at all).
+    fn param_objects(&self, name: Option<&Bid>, index: usize, pat: &Pat) -> flow::Objects {
         match (name, object_pattern(pat)) {
-            (Some(name), Some(_)) => self.flow().arguments(name, index),
+            (Some(name), Some(_)) if self.marks.is_none() => self.flow().arguments(name, index),
             _ => Vec::new(),
         }
     }
@@ -726,7 +837,7 @@ impl Collector<'_, '_> {
         let objects = self.flow().property(incoming, key);
         if !objects.is_empty() {
             self.reaching
-                .entry(local.to_id())
+                .entry(self.cx.bid(local))
                 .or_default()
                 .extend(objects);
         }
@@ -750,7 +861,7 @@ impl Collector<'_, '_> {
                     bindings.push(Binding {
                         key,
                         view,
-                        local: assign.key.id.to_id(),
+                        local: cx.bid(&assign.key.id),
                         decl: assign.key.id.span,
                     });
                 }
@@ -763,7 +874,7 @@ impl Collector<'_, '_> {
                         Pat::Ident(local) => bindings.push(Binding {
                             key,
                             view,
-                            local: local.id.to_id(),
+                            local: cx.bid(&local.id),
                             decl: local.id.span,
                         }),
                         Pat::Assign(assign) => {
@@ -772,7 +883,7 @@ impl Collector<'_, '_> {
                                 bindings.push(Binding {
                                     key,
                                     view,
-                                    local: local.id.to_id(),
+                                    local: cx.bid(&local.id),
                                     decl: local.id.span,
                                 });
                             }
@@ -820,13 +931,15 @@ impl Collector<'_, '_> {
                 Origin::Nested { prop, .. } => *prop,
                 _ => pattern,
             };
+            let scope_span = self.scope();
             self.groups.push(Group {
                 range,
                 pattern,
                 origin,
                 bindings,
                 others,
-                scope: self.scope(),
+                scope: cx.range(scope_span),
+                scope_span,
                 blocked,
             });
         }
@@ -861,12 +974,45 @@ impl Collector<'_, '_> {
 }
 
 impl Visit for Collector<'_, '_> {
+    fn visit_expr(&mut self, expr: &Expr) {
+        if !self.skip(expr.span()) {
+            expr.visit_children_with(self);
+        }
+    }
+
+    fn visit_stmt(&mut self, stmt: &Stmt) {
+        if !self.skip(stmt.span()) {
+            stmt.visit_children_with(self);
+        }
+    }
+
+    fn visit_prop_or_spreads(&mut self, list: &[swc_ecma_ast::PropOrSpread]) {
+        for item in Prune(self.marks).each(list) {
+            item.visit_with(self);
+        }
+    }
+
+    fn visit_expr_or_spreads(&mut self, list: &[swc_ecma_ast::ExprOrSpread]) {
+        for item in Prune(self.marks).each(list) {
+            item.visit_with(self);
+        }
+    }
+
+    fn visit_class_members(&mut self, list: &[swc_ecma_ast::ClassMember]) {
+        for item in Prune(self.marks).each(list) {
+            item.visit_with(self);
+        }
+    }
+
     fn visit_pat(&mut self, pat: &Pat) {
         let origin = self
             .pending
             .take()
             .unwrap_or(Origin::Other("in an assignment, loop head or catch clause"));
         let incoming = std::mem::take(&mut self.incoming);
+        if self.skip(pat.span()) {
+            return;
+        }
         match pat {
             Pat::Object(object) => self.object_pat(object, origin, &incoming),
             Pat::Assign(assign) => {
@@ -890,13 +1036,19 @@ impl Visit for Collector<'_, '_> {
     }
 
     fn visit_fn_decl(&mut self, f: &swc_ecma_ast::FnDecl) {
-        self.fn_name = Some(f.ident.to_id());
+        if self.skip(f.function.span) {
+            return;
+        }
+        self.fn_name = Some(self.cx.bid(&f.ident));
         f.function.visit_with(self);
     }
 
     fn visit_function(&mut self, f: &Function) {
         let name = self.fn_name.take();
-        self.scopes.push(self.cx.range(f.span));
+        if self.skip(f.span) {
+            return;
+        }
+        self.scopes.push(f.span);
         f.decorators.visit_with(self);
         for (index, param) in f.params.iter().enumerate() {
             self.incoming = self.param_objects(name.as_ref(), index, &param.pat);
@@ -907,7 +1059,10 @@ impl Visit for Collector<'_, '_> {
     }
 
     fn visit_constructor(&mut self, c: &Constructor) {
-        self.scopes.push(self.cx.range(c.span));
+        if self.skip(c.span) {
+            return;
+        }
+        self.scopes.push(c.span);
         for param in &c.params {
             match param {
                 swc_ecma_ast::ParamOrTsParamProp::Param(p) => {
@@ -922,7 +1077,10 @@ impl Visit for Collector<'_, '_> {
 
     fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
         let name = self.fn_name.take();
-        self.scopes.push(self.cx.range(arrow.span));
+        if self.skip(arrow.span) {
+            return;
+        }
+        self.scopes.push(arrow.span);
         for (index, param) in arrow.params.iter().enumerate() {
             self.incoming = self.param_objects(name.as_ref(), index, param);
             self.visit_pattern(param, Origin::Param);
@@ -935,23 +1093,19 @@ impl Visit for Collector<'_, '_> {
     }
 
     fn visit_stmts(&mut self, stmts: &[Stmt]) {
-        for stmt in stmts {
+        for stmt in Prune(self.marks).each(stmts) {
             if let Stmt::Decl(Decl::Var(var)) = stmt {
                 self.listed.insert(var.span);
             }
-        }
-        for stmt in stmts {
             stmt.visit_with(self);
         }
     }
 
     fn visit_module_items(&mut self, items: &[ModuleItem]) {
-        for item in items {
+        for item in Prune(self.marks).each(items) {
             if let ModuleItem::Stmt(Stmt::Decl(Decl::Var(var))) = item {
                 self.listed.insert(var.span);
             }
-        }
-        for item in items {
             item.visit_with(self);
         }
     }
@@ -969,6 +1123,9 @@ impl Visit for Collector<'_, '_> {
     }
 
     fn visit_var_decl(&mut self, var: &VarDecl) {
+        if self.skip(var.span) {
+            return;
+        }
         let listed = self.listed.contains(&var.span);
         let siblings = var.decls.iter().map(|d| self.cx.range(d.span)).collect();
         let saved = self
@@ -995,7 +1152,7 @@ impl Collector<'_, '_> {
                 declarator: self.cx.range(d.span),
                 init: self.cx.range(init.span()),
                 init_ident: match &**init {
-                    Expr::Ident(ident) => Some(ident.to_id()),
+                    Expr::Ident(ident) => Some(self.cx.bid(ident)),
                     _ => None,
                 },
                 decl: DeclInfo {
@@ -1009,10 +1166,11 @@ impl Collector<'_, '_> {
         };
         self.incoming = match &d.init {
             Some(init)
-                if object_pattern(&d.name).is_some()
+                if self.marks.is_none()
+                    && object_pattern(&d.name).is_some()
                     && matches!(init.unwrap_parens(), Expr::Ident(_) | Expr::Object(_)) =>
             {
-                self.flow().objects_of_expr(init)
+                self.flow().objects_of_expr(self.cx, init)
             }
             _ => Vec::new(),
         };
@@ -1021,7 +1179,7 @@ impl Collector<'_, '_> {
         if let (Pat::Ident(name), Some(init)) = (&d.name, &d.init)
             && matches!(init.unwrap_parens(), Expr::Fn(_) | Expr::Arrow(_))
         {
-            self.fn_name = Some(name.id.to_id());
+            self.fn_name = Some(self.cx.bid(&name.id));
         }
         d.init.visit_with(self);
         self.fn_name = None;
@@ -1029,46 +1187,50 @@ impl Collector<'_, '_> {
 }
 
 /// Second walk: every use of the destructured locals, and every identifier (for clash checks).
+/// Sparse: the groups' scopes entirely, and elsewhere the occurrences of the targets' names.
 struct Uses<'a, 'cx> {
     cx: &'a Context<'cx>,
-    targets: &'a HashMap<Id, Option<Span>>,
-    uses: HashMap<Id, Vec<Use>>,
-    idents: Vec<(swc_atoms::Atom, SyntaxContext, u32)>,
+    marks: &'a Marks,
+    targets: &'a HashMap<Bid, Option<Span>>,
+    /// The targets' names (checked before resolving an identifier).
+    names: Vec<swc_atoms::Atom>,
+    uses: HashMap<Bid, Vec<Use>>,
+    idents: Vec<(Ident, u32)>,
     /// The expression statement being visited, to recognise `HEAP16[i] = v;`.
     statement: Option<Span>,
 }
 
 impl Uses<'_, '_> {
     fn target(&self, ident: &Ident) -> bool {
-        self.targets.contains_key(&ident.to_id())
+        self.names.contains(&ident.sym) && self.targets.contains_key(&self.cx.bid(ident))
     }
 
     fn push(&mut self, ident: &Ident, kind: UseKind) {
         let range = self.cx.range(ident.span);
         self.uses
-            .entry(ident.to_id())
+            .entry(self.cx.bid(ident))
             .or_default()
             .push(Use { range, kind });
     }
 }
 
 impl Visit for Uses<'_, '_> {
+    sparse!(self => self.marks; stmt pat);
+
     fn visit_ident(&mut self, ident: &Ident) {
-        self.idents.push((
-            ident.sym.clone(),
-            ident.ctxt,
-            self.cx.range(ident.span).start,
-        ));
+        self.idents
+            .push((ident.clone(), self.cx.range(ident.span).start));
     }
 
     fn visit_binding_ident(&mut self, binding: &swc_ecma_ast::BindingIdent) {
         // A binding position: the declaration itself, or a redeclaration / destructuring
         // assignment, which makes the local unsafe to rewrite.
         self.visit_ident(&binding.id);
-        if self
-            .targets
-            .get(&binding.id.to_id())
-            .is_some_and(|decl| decl.is_some_and(|decl| decl != binding.id.span))
+        if self.target(&binding.id)
+            && self
+                .targets
+                .get(&self.cx.bid(&binding.id))
+                .is_some_and(|decl| decl.is_some_and(|decl| decl != binding.id.span))
         {
             self.push(
                 &binding.id,
@@ -1084,6 +1246,9 @@ impl Visit for Uses<'_, '_> {
     }
 
     fn visit_expr(&mut self, expr: &Expr) {
+        if !self.marks.covers(expr.span()) {
+            return;
+        }
         match expr {
             Expr::Ident(ident) if self.target(ident) => {
                 self.visit_ident(ident);
@@ -1180,7 +1345,7 @@ impl Uses<'_, '_> {
                 self.member(member, Some((assign, self.cx.range(assign.right.span()))));
             } else {
                 self.member(member, None);
-                if let Some(uses) = self.uses.get_mut(&object.to_id())
+                if let Some(uses) = self.uses.get_mut(&self.cx.bid(object))
                     && let Some(last) = uses.last_mut()
                 {
                     last.kind = UseKind::Other(if assign.op == AssignOp::Assign {
@@ -1204,7 +1369,7 @@ impl Uses<'_, '_> {
             self.member(member, None);
             if let Some(last) = self
                 .uses
-                .get_mut(&object.to_id())
+                .get_mut(&self.cx.bid(object))
                 .and_then(|u| u.last_mut())
             {
                 last.kind = UseKind::Other("is updated with `++`/`--`");

@@ -69,9 +69,9 @@ use swc_ecma_visit::{Visit, VisitWith};
 use super::kept::short;
 use super::marks::{Find, Marks};
 use super::views::{sparse, view_name, visit_program};
-use crate::scope::Bid;
 use super::{Context, PassId, member_prop_name};
 use crate::diagnostic::{Analysis, Finding};
+use crate::scope::Bid;
 
 // heap-object-copy
 pub(crate) fn heap_object_copy(cx: &Context<'_>, out: &mut Analysis) {
@@ -88,7 +88,7 @@ pub(crate) fn heap_object_copy(cx: &Context<'_>, out: &mut Analysis) {
         merges: HashSet::default(),
         accessor_uses: HashSet::default(),
     };
-    visit_program(&cx.parsed.program, &mut evidence, &marks);
+    visit_program(&cx.parsed.program, &mut evidence);
     // Nothing in the file holds heap views: nothing to copy.
     if evidence.heap.is_empty() {
         return;
@@ -106,7 +106,7 @@ pub(crate) fn heap_object_copy(cx: &Context<'_>, out: &mut Analysis) {
         target: None,
         out,
     };
-    visit_program(&cx.parsed.program, &mut copies, &marks);
+    visit_program(&cx.parsed.program, &mut copies);
 }
 
 /// An object by identity: a binding, or a property path compared by its text.
@@ -405,8 +405,7 @@ impl Visit for Copies<'_, '_> {
                     }
                 }
                 // `structuredClone(memory)`: a deep copy of the memory behind the views.
-                Expr::Ident(f) if &*f.sym == "structuredClone" && self.cx.is_global(f) =>
-                {
+                Expr::Ident(f) if &*f.sym == "structuredClone" && self.cx.is_global(f) => {
                     if let Some(first) = call.args.first()
                         && first.spread.is_none()
                         && self.heap_object(&first.expr).is_some()

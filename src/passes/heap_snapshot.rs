@@ -130,7 +130,7 @@ pub(crate) fn heap_snapshot(cx: &Context<'_>, out: &mut Analysis) {
         left_alone: 0,
         out,
     };
-    visit_program(&cx.parsed.program, &mut visitor, &marks);
+    visit_program(&cx.parsed.program, &mut visitor);
     if let Some(call) = resizable
         && visitor.left_alone > 0
     {
@@ -299,16 +299,17 @@ impl Snapshots<'_, '_> {
             },
             (None, Value::Shorthand(_)) => None,
         };
-        scope.and_then(|scope| {
-            self.cx.views().protected_read(
-                self.cx,
-                snap.view,
-                text,
-                scope,
-                self.cx.style().compact,
-            )
-        })
-        .unwrap_or_else(|| text.to_owned())
+        scope
+            .and_then(|scope| {
+                self.cx.views().protected_read(
+                    self.cx,
+                    snap.view,
+                    text,
+                    scope,
+                    self.cx.style().compact,
+                )
+            })
+            .unwrap_or_else(|| text.to_owned())
     }
 
     /// A getter that returns a bare view in pthreads glue, which reads every view through

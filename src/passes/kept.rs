@@ -35,22 +35,26 @@
 //! count: statement order is what the analysis follows.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::RefCell;
 use std::sync::OnceLock as OnceCell;
 
 use swc_atoms::Atom;
-use swc_common::Spanned;
+use swc_common::{BytePos, Span, Spanned};
 use swc_ecma_ast::{
     ArrowExpr, AssignExpr, AssignOp, AssignTarget, AwaitExpr, BinExpr, BinaryOp, CallExpr, Callee,
-    CatchClause, Class, ClassProp, Constructor, DoWhileStmt, Expr, FnDecl, ForInStmt, ForOfStmt,
-    ForStmt, Function, Id, Ident, MemberExpr, MemberProp, NewExpr, OptCall, ParamOrTsParamProp,
-    Pat, Prop, PropName, SimpleAssignTarget, Stmt, TaggedTpl, ThrowStmt, TsParamPropParam,
-    UpdateExpr, VarDeclarator, WhileStmt, YieldExpr,
+    CatchClause, Class, ClassMember, ClassProp, Constructor, DoWhileStmt, Expr, ExprOrSpread,
+    FnDecl, ForInStmt, ForOfStmt, ForStmt, Function, Ident, MemberExpr, MemberProp, ModuleItem,
+    NewExpr, OptCall, ParamOrTsParamProp, Pat, Prop, PropName, PropOrSpread, SimpleAssignTarget,
+    Stmt, SwitchCase, TaggedTpl, ThrowStmt, TsParamPropParam, UpdateExpr, VarDeclarator, WhileStmt,
+    YieldExpr,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
-use super::views::{Helper, view_name};
+use super::marks::{self, Find, Kind, Marks};
+use super::views::{Helper, sparse, view_name};
 use super::{Context, member_prop_name};
 use crate::diagnostic::TextRange;
+use crate::scope::{Bid, DeclKind, ScopeId};
 
 /// The cell in [`Context`] that holds the shared analysis.
 pub(crate) type KeptCell = OnceCell<Vec<Kept>>;
@@ -96,38 +100,137 @@ pub(crate) enum Outlives {
     Closure(String),
 }
 
+/// Finds the stores in three steps, none of which walks the whole file:
+///
+/// 1. A sparse walk over the words memory-backed values are made of (views, `.buffer`, and the
+///    names of variables found to hold one) finds every store of such a value, every alias
+///    (`var u8 = HEAPU8`), every `.buffer` comparison and the refresh functions. It is repeated
+///    with the names it found until no new name turns up, so that it also sees every store to
+///    and read of those variables (an alias of an alias, a global assigned a view).
+/// 2. Property stores are decided from that alone.
+/// 3. A variable declared in a function is decided by a full walk of that function (a local's
+///    stores and reads all sit inside it): whether a growth point or a closure separates a
+///    store from a read. A global's stores and reads were all seen in step 1.
 fn analyze(cx: &Context<'_>) -> Vec<Kept> {
-    let mut walker = Walker {
-        cx,
-        fns: vec![FnInfo {
-            parent: None,
-            refresh: false,
-            grows: false,
-            calls: false,
-        }],
-        stack: vec![0],
-        throwing: vec![false],
-        loops: Vec::new(),
-        statements: Vec::new(),
-        points: Vec::new(),
-        defs: HashMap::default(),
-        uses: Vec::new(),
-        decl_fn: HashMap::default(),
-        aliases: HashMap::default(),
-        props: Vec::new(),
-        guarded_ids: HashSet::default(),
-        guarded_paths: HashSet::default(),
-        classes: Vec::new(),
-        compared: HashSet::default(),
-        fn_decls: Vec::new(),
-        assigned: HashSet::default(),
+    let base = cx.view_reads().clone().with(cx.marks(Kind::Kept));
+    let leaves = Leaves::default();
+    let mut names: HashSet<Atom> = HashSet::default();
+    let mut followed: HashSet<Bid> = HashSet::default();
+    let mut marks = base.clone();
+    let scan = loop {
+        let mut scan = Walker::new(cx, &leaves, &marks, None, Vec::new(), names.clone());
+        scan.program();
+        // The variables to follow: aliases, and the variables with a memory-backed store.
+        let found: Vec<Bid> = scan
+            .aliases
+            .iter()
+            .map(|(id, _, _)| id.clone())
+            .chain(
+                scan.defs
+                    .iter()
+                    .filter(|(_, defs)| defs.iter().any(|d| d.held.is_some()))
+                    .map(|(id, _)| id.clone()),
+            )
+            .filter(|id| !followed.contains(id))
+            .collect();
+        let scan = scan.into_scan();
+        if found.is_empty() {
+            break scan;
+        }
+        // Each one's name, where it can mean it: in the function that declares it (a local
+        // is read nowhere else), or anywhere.
+        let mut more = Vec::new();
+        for id in found {
+            let word = [Find::Name(&id.0)];
+            let within = declaring_fn(cx, &id)
+                .filter(|d| !d.program)
+                .and_then(|d| scan.fns.iter().find(|f| f.span.lo == d.at))
+                .map(|f| f.span);
+            more.push(match within {
+                Some(span) => cx.find_in(span, &word),
+                None => cx.find(&word),
+            });
+            names.insert(id.0.clone());
+            followed.insert(id);
+        }
+        marks = marks.with_all(&more);
     };
-    cx.parsed.program.visit_with(&mut walker);
-    walker.finish()
+    let mut out = scan.property_stores();
+    // Variables, by the function that declares them (`None`: globals).
+    let mut by_fn: Vec<(Option<Declared>, Bid)> = scan
+        .defs
+        .iter()
+        .filter(|(_, defs)| defs.iter().any(|d| d.held.is_some()))
+        .map(|(id, _)| (declaring_fn(cx, id), id.clone()))
+        .collect();
+    by_fn.sort();
+    let mut i = 0;
+    while i < by_fn.len() {
+        let declared = by_fn[i].0;
+        let mut vars = Vec::new();
+        while i < by_fn.len() && by_fn[i].0 == declared {
+            vars.push(by_fn[i].1.clone());
+            i += 1;
+        }
+        match declared {
+            None => out.extend(scan.globals(&vars)),
+            Some(function) => {
+                let aliases = scan.aliases_before(function.at);
+                let at = marks::at(vec![function.at]);
+                let wanted = vars.iter().map(|(name, _)| name.clone()).collect();
+                let mut walker = Walker::new(cx, &leaves, &at, Some(function), aliases, wanted);
+                walker.guarded_ids = scan.guarded_ids.clone();
+                walker.program();
+                out.extend(walker.locals(&vars));
+            }
+        }
+    }
+    out.sort_by_key(|k| k.range.start);
+    out
 }
+
+/// The function a variable is declared in, as the walk records it: a parameter, a `var`/`let`/
+/// `const` (also in a pattern) or a `catch` parameter belongs to the innermost function around
+/// it; any other binding (a function or class name, an import) to the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Declared {
+    /// Where the function node starts (0: the program).
+    at: BytePos,
+    /// For the program: whether it is the whole file.
+    program: bool,
+}
+
+fn declaring_fn(cx: &Context<'_>, id: &Bid) -> Option<Declared> {
+    let program = Declared {
+        at: BytePos(0),
+        program: true,
+    };
+    let scope = id.1;
+    if scope == ScopeId::GLOBAL {
+        return None;
+    }
+    let Some(decl) = cx.scopes.declaration(scope, &id.0) else {
+        return Some(program);
+    };
+    if !matches!(
+        decl.kind,
+        DeclKind::Var | DeclKind::Lexical | DeclKind::Param | DeclKind::Catch
+    ) {
+        return Some(program);
+    }
+    Some(match cx.scopes.enclosing_function(decl.site) {
+        Some(at) => Declared { at, program: false },
+        None => program,
+    })
+}
+
+/// Whether calling a function declaration cannot grow memory, by binding (see [`leaf`]).
+type Leaves = RefCell<HashMap<Bid, bool>>;
 
 #[derive(Debug)]
 struct FnInfo {
+    /// The function's node (the program's for the first).
+    span: Span,
     parent: Option<usize>,
     /// Assigns a new typed array to a glue view or an `X.HEAPx` property.
     refresh: bool,
@@ -143,10 +246,10 @@ struct Point {
     func: usize,
     end: u32,
     label: Label,
-    /// The object whose method is called, when it is a plain identifier.
-    receiver: Option<Id>,
+    /// The object whose method is called, when it is a plain identifier (resolved when asked).
+    receiver: Option<Ident>,
     /// The function called, when it is a plain identifier (`P(…)`).
-    callee: Option<Id>,
+    callee: Option<Ident>,
 }
 
 /// How a growth point is named in messages, rendered only when one is reported (every call of
@@ -208,8 +311,18 @@ struct PropStore {
     held: Held,
 }
 
+/// The walk behind the analysis: sparse over `marks` (step 1 of [`analyze`]), or, with a
+/// `target`, along the path to one function (marked by its start) and then all of it.
 struct Walker<'a, 'cx> {
     cx: &'a Context<'cx>,
+    leaves: &'a Leaves,
+    marks: &'a Marks,
+    target: Option<Declared>,
+    /// Inside the target function (always, for the program): no node is skipped.
+    inside: bool,
+    /// The variables whose every store and read is recorded (others: only memory-backed
+    /// stores), so that not every identifier has to be resolved.
+    wanted: HashSet<Atom>,
     fns: Vec<FnInfo>,
     stack: Vec<usize>,
     /// Per function on the stack: whether the walk is inside a `throw` statement's operand.
@@ -218,29 +331,172 @@ struct Walker<'a, 'cx> {
     /// Starts of the statements around the node being visited.
     statements: Vec<u32>,
     points: Vec<Point>,
-    defs: HashMap<Id, Vec<Def>>,
+    defs: HashMap<Bid, Vec<Def>>,
     /// Every read of a variable, in walk order (grouped by variable only for the few that
     /// hold a memory-backed value, in `finish`).
-    uses: Vec<(Id, Use)>,
+    uses: Vec<(Bid, Use)>,
     /// The function that declares each variable (absent: global, or the program).
-    decl_fn: HashMap<Id, usize>,
-    /// Variables declared with a memory-backed initialiser.
-    aliases: HashMap<Id, Held>,
+    decl_fn: HashMap<Bid, usize>,
+    /// Variables declared with a memory-backed initialiser, and where that declaration ends.
+    aliases: Vec<(Bid, Held, u32)>,
     props: Vec<PropStore>,
     /// Variables and property names whose `.buffer` the code compares.
-    guarded_ids: HashSet<Id>,
+    guarded_ids: HashSet<Bid>,
     guarded_paths: HashSet<(String, Option<TextRange>)>,
     /// The classes around the node being visited.
     classes: Vec<TextRange>,
     /// Reads that are operands of an equality comparison: `(variable, offset)`.
-    compared: HashSet<(Id, u32)>,
-    /// Function declarations and their index in `fns`.
-    fn_decls: Vec<(Id, usize)>,
-    /// Variables assigned with `=` somewhere (a function declaration so replaced is unknown).
-    assigned: HashSet<Id>,
+    compared: HashSet<(Bid, u32)>,
 }
 
-impl Walker<'_, '_> {
+/// What the sparse scan found (step 1 of [`analyze`]).
+struct Scan {
+    fns: Vec<FnInfo>,
+    defs: HashMap<Bid, Vec<Def>>,
+    uses: Vec<(Bid, Use)>,
+    aliases: Vec<(Bid, Held, u32)>,
+    props: Vec<PropStore>,
+    guarded_ids: HashSet<Bid>,
+    guarded_paths: HashSet<(String, Option<TextRange>)>,
+    compared: HashSet<(Bid, u32)>,
+    text: String,
+}
+
+impl Scan {
+    /// Property stores that keep a value (step 2).
+    fn property_stores(&self) -> Vec<Kept> {
+        let mut out = Vec::new();
+        for store in &self.props {
+            if self.fns[store.func].refresh
+                || store
+                    .path
+                    .as_ref()
+                    .is_some_and(|path| self.guarded_paths.contains(&(path.clone(), store.scope)))
+            {
+                continue;
+            }
+            out.push(Kept {
+                range: store.range,
+                held: store.held.clone(),
+                outlives: Outlives::Property(store.target.clone()),
+            });
+        }
+        out
+    }
+
+    /// The aliases declared before `at` (in walk order), to seed a walk that starts there.
+    fn aliases_before(&self, at: BytePos) -> Vec<(Bid, Held, u32)> {
+        let _ = &self.text;
+        self.aliases
+            .iter()
+            .filter(|(_, _, end)| BytePos(*end) <= at)
+            .cloned()
+            .collect()
+    }
+
+    /// Stores to globals (declared nowhere): every store and read of them was seen.
+    fn globals(&self, vars: &[Bid]) -> Vec<Kept> {
+        let mut out = Vec::new();
+        for id in vars {
+            let defs = &self.defs[id];
+            if self.guarded_ids.contains(id) || defs.iter().any(|d| self.fns[d.func].refresh) {
+                continue;
+            }
+            let read = self
+                .uses
+                .iter()
+                .any(|(u, read)| u == id && !self.compared.contains(&(id.clone(), read.start)));
+            if !read {
+                continue;
+            }
+            for def in defs {
+                let Some(held) = &def.held else { continue };
+                if self.fns[def.func].refresh
+                    || (matches!(held, Held::Buffer(_)) && self.fns[def.func].grows)
+                {
+                    continue;
+                }
+                out.push(Kept {
+                    range: def.range,
+                    held: held.clone(),
+                    outlives: Outlives::OuterVariable(id.0.to_string()),
+                });
+            }
+        }
+        out
+    }
+}
+
+impl<'a, 'cx> Walker<'a, 'cx> {
+    fn new(
+        cx: &'a Context<'cx>,
+        leaves: &'a Leaves,
+        marks: &'a Marks,
+        target: Option<Declared>,
+        aliases: Vec<(Bid, Held, u32)>,
+        wanted: HashSet<Atom>,
+    ) -> Self {
+        let inside = target.is_some_and(|d| d.program);
+        Walker {
+            cx,
+            leaves,
+            marks,
+            target,
+            inside,
+            wanted,
+            fns: vec![FnInfo {
+                span: cx.parsed.program.span(),
+                parent: None,
+                refresh: false,
+                grows: false,
+                calls: false,
+            }],
+            stack: vec![0],
+            throwing: vec![false],
+            loops: Vec::new(),
+            statements: Vec::new(),
+            points: Vec::new(),
+            defs: HashMap::default(),
+            uses: Vec::new(),
+            decl_fn: HashMap::default(),
+            aliases,
+            props: Vec::new(),
+            guarded_ids: HashSet::default(),
+            guarded_paths: HashSet::default(),
+            classes: Vec::new(),
+            compared: HashSet::default(),
+        }
+    }
+
+    /// Walks the program (what of it the walk is for).
+    fn program(&mut self) {
+        super::views::visit_program(&self.cx.parsed.program, self);
+    }
+
+    fn into_scan(self) -> Scan {
+        Scan {
+            fns: self.fns,
+            defs: self.defs,
+            uses: self.uses,
+            aliases: self.aliases,
+            props: self.props,
+            guarded_ids: self.guarded_ids,
+            guarded_paths: self.guarded_paths,
+            compared: self.compared,
+            text: String::new(),
+        }
+    }
+
+    /// Whether the walk skips `span`: it holds no mark (off the path to the target).
+    fn skip(&self, span: Span) -> bool {
+        !self.inside && !self.marks.covers(span)
+    }
+
+    /// Whether entering a function at `span` starts the target.
+    fn enters_target(&self, span: Span) -> bool {
+        !self.inside && self.target.is_some_and(|d| !d.program && d.at == span.lo)
+    }
+
     fn current(&self) -> usize {
         *self
             .stack
@@ -248,9 +504,10 @@ impl Walker<'_, '_> {
             .expect("the program is always on the stack")
     }
 
-    fn enter(&mut self) -> usize {
+    fn enter(&mut self, span: Span) -> usize {
         let parent = self.current();
         self.fns.push(FnInfo {
+            span,
             parent: Some(parent),
             refresh: false,
             grows: false,
@@ -267,31 +524,67 @@ impl Walker<'_, '_> {
         self.throwing.pop();
     }
 
+    /// Visits a function-like node: skipped off the path, the whole of it once it is the
+    /// target (or inside it).
+    fn function(&mut self, span: Span, body: impl FnOnce(&mut Self)) {
+        if self.skip(span) {
+            return;
+        }
+        let target = self.enters_target(span);
+        if target {
+            self.inside = true;
+        }
+        self.enter(span);
+        body(self);
+        self.leave();
+        if target {
+            self.inside = false;
+        }
+    }
+
     /// Records the bindings of a parameter or catch pattern as declared in the current function.
     fn declare_pat(&mut self, pat: &Pat) {
-        struct Bindings<'w>(&'w mut Vec<Id>);
+        struct Bindings<'w>(&'w mut Vec<Ident>);
         impl Visit for Bindings<'_> {
             fn visit_binding_ident(&mut self, b: &swc_ecma_ast::BindingIdent) {
-                self.0.push(b.id.to_id());
+                self.0.push(b.id.clone());
             }
             fn visit_expr(&mut self, _: &Expr) {}
         }
-        let mut ids = Vec::new();
-        pat.visit_with(&mut Bindings(&mut ids));
+        let mut idents = Vec::new();
+        pat.visit_with(&mut Bindings(&mut idents));
         let func = self.current();
-        for id in ids {
-            self.decl_fn.insert(id, func);
+        for ident in idents {
+            if self.wanted.contains(&ident.sym) {
+                self.decl_fn.insert(self.cx.bid(&ident), func);
+            }
         }
     }
 
     fn def(&mut self, ident: &Ident, range: TextRange, held: Option<Held>) {
+        if held.is_none() && !self.wanted.contains(&ident.sym) {
+            return;
+        }
         let func = self.current();
-        self.defs.entry(ident.to_id()).or_default().push(Def {
+        self.defs.entry(self.cx.bid(ident)).or_default().push(Def {
             func,
             range,
             end: range.end,
             held,
         });
+    }
+
+    /// The memory-backed value a variable was declared with, if it is an alias seen so far.
+    fn alias(&self, ident: &Ident) -> Option<&Held> {
+        if self.aliases.is_empty() {
+            return None;
+        }
+        let id = self.cx.bid(ident);
+        self.aliases
+            .iter()
+            .rev()
+            .find(|(a, _, _)| *a == id)
+            .map(|(_, held, _)| held)
     }
 
     /// What a value expression keeps, if it is backed by wasm memory.
@@ -365,7 +658,7 @@ impl Walker<'_, '_> {
                 view_name(member_prop_name(&member.prop)?)?;
                 Some(short(self.cx.slice(member.span)))
             }
-            Expr::Ident(ident) => match self.aliases.get(&ident.to_id()) {
+            Expr::Ident(ident) => match self.alias(ident) {
                 Some(Held::View(_)) => Some(ident.sym.to_string()),
                 _ => None,
             },
@@ -382,7 +675,7 @@ impl Walker<'_, '_> {
                 (is_memory(object) || self.view_text(object).is_some())
                     .then(|| short(&format!("{}.buffer", self.cx.slice(object.span()))))
             }
-            Expr::Ident(ident) => match self.aliases.get(&ident.to_id()) {
+            Expr::Ident(ident) => match self.alias(ident) {
                 Some(Held::Buffer(_)) => Some(ident.sym.to_string()),
                 _ => None,
             },
@@ -414,11 +707,17 @@ impl Walker<'_, '_> {
         self.fns[func].calls = true;
     }
 
-    fn point(&mut self, end: u32, label: Label, receiver: Option<Id>) {
+    fn point(&mut self, end: u32, label: Label, receiver: Option<Ident>) {
         self.point_calling(end, label, receiver, None);
     }
 
-    fn point_calling(&mut self, end: u32, label: Label, receiver: Option<Id>, callee: Option<Id>) {
+    fn point_calling(
+        &mut self,
+        end: u32,
+        label: Label,
+        receiver: Option<Ident>,
+        callee: Option<Ident>,
+    ) {
         // `throw new N(28)`: the function leaves through the exception, so nothing after it in
         // the function runs once the operand did (Closure renames `FS.ErrnoError`).
         if self.throwing.last().copied().unwrap_or(false) {
@@ -442,14 +741,16 @@ impl Walker<'_, '_> {
     /// Records `operand` of an equality comparison: a compared read, or a guarded `.buffer`.
     fn compared_operand(&mut self, operand: &Expr) {
         match unwrap(operand) {
-            Expr::Ident(ident) => {
-                self.compared
-                    .insert((ident.to_id(), self.cx.range(ident.span).start));
+            Expr::Ident(ident) if self.wanted.contains(&ident.sym) => {
+                let id = self.cx.bid(ident);
+                self.compared.insert((id, self.cx.range(ident.span).start));
             }
+            Expr::Ident(_) => {}
             Expr::Member(member) if member_prop_name(&member.prop) == Some("buffer") => {
                 match unwrap(&member.obj) {
                     Expr::Ident(ident) => {
-                        self.guarded_ids.insert(ident.to_id());
+                        let id = self.cx.bid(ident);
+                        self.guarded_ids.insert(id);
                     }
                     other => {
                         if let Some(path) = member_path(other) {
@@ -464,11 +765,38 @@ impl Walker<'_, '_> {
     }
 }
 
+/// Visits the elements of a list: all of them inside the target, else those with a mark.
+macro_rules! elements {
+    ($name:ident, $ty:ty) => {
+        fn $name(&mut self, list: &[$ty]) {
+            if self.inside {
+                for item in list {
+                    item.visit_with(self);
+                }
+            } else {
+                let marks = self.marks;
+                for item in marks.each(list) {
+                    item.visit_with(self);
+                }
+            }
+        }
+    };
+}
+
 impl Visit for Walker<'_, '_> {
-    fn visit_fn_decl(&mut self, f: &FnDecl) {
-        // `visit_function` enters it next, at this index.
-        self.fn_decls.push((f.ident.to_id(), self.fns.len()));
-        f.visit_children_with(self);
+    elements!(visit_stmts, Stmt);
+    elements!(visit_module_items, ModuleItem);
+    elements!(visit_prop_or_spreads, PropOrSpread);
+    elements!(visit_expr_or_spreads, ExprOrSpread);
+    elements!(visit_class_members, ClassMember);
+    elements!(visit_var_declarators, VarDeclarator);
+    elements!(visit_exprs, Box<Expr>);
+    elements!(visit_switch_cases, SwitchCase);
+
+    fn visit_pat(&mut self, p: &Pat) {
+        if !self.skip(p.span()) {
+            p.visit_children_with(self);
+        }
     }
 
     fn visit_tagged_tpl(&mut self, t: &TaggedTpl) {
@@ -479,42 +807,47 @@ impl Visit for Walker<'_, '_> {
     }
 
     fn visit_function(&mut self, f: &Function) {
-        self.enter();
-        for param in &f.params {
-            self.declare_pat(&param.pat);
-        }
-        f.visit_children_with(self);
-        self.leave();
+        self.function(f.span, |w| {
+            for param in &f.params {
+                w.declare_pat(&param.pat);
+            }
+            f.visit_children_with(w);
+        });
     }
 
     fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
-        self.enter();
-        for param in &arrow.params {
-            self.declare_pat(param);
-        }
-        arrow.visit_children_with(self);
-        self.leave();
+        self.function(arrow.span, |w| {
+            for param in &arrow.params {
+                w.declare_pat(param);
+            }
+            arrow.visit_children_with(w);
+        });
     }
 
     fn visit_constructor(&mut self, c: &Constructor) {
-        self.enter();
-        for param in &c.params {
-            match param {
-                ParamOrTsParamProp::Param(p) => self.declare_pat(&p.pat),
-                ParamOrTsParamProp::TsParamProp(p) => match &p.param {
-                    TsParamPropParam::Ident(b) => {
-                        let func = self.current();
-                        self.decl_fn.insert(b.id.to_id(), func);
-                    }
-                    TsParamPropParam::Assign(a) => self.declare_pat(&a.left),
-                },
+        self.function(c.span, |w| {
+            for param in &c.params {
+                match param {
+                    ParamOrTsParamProp::Param(p) => w.declare_pat(&p.pat),
+                    ParamOrTsParamProp::TsParamProp(p) => match &p.param {
+                        TsParamPropParam::Ident(b) => {
+                            if w.wanted.contains(&b.id.sym) {
+                                let func = w.current();
+                                w.decl_fn.insert(w.cx.bid(&b.id), func);
+                            }
+                        }
+                        TsParamPropParam::Assign(a) => w.declare_pat(&a.left),
+                    },
+                }
             }
-        }
-        c.visit_children_with(self);
-        self.leave();
+            c.visit_children_with(w);
+        });
     }
 
     fn visit_catch_clause(&mut self, c: &CatchClause) {
+        if self.skip(c.span) {
+            return;
+        }
         if let Some(param) = &c.param {
             self.declare_pat(param);
         }
@@ -522,6 +855,9 @@ impl Visit for Walker<'_, '_> {
     }
 
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        if self.skip(d.span) {
+            return;
+        }
         d.init.visit_with(self);
         let Pat::Ident(binding) = &d.name else {
             // Destructuring is `heap-destructure`'s; still record its bindings.
@@ -530,13 +866,16 @@ impl Visit for Walker<'_, '_> {
             return;
         };
         let func = self.current();
-        self.decl_fn.insert(binding.id.to_id(), func);
+        if self.wanted.contains(&binding.id.sym) {
+            self.decl_fn.insert(self.cx.bid(&binding.id), func);
+        }
         let Some(init) = &d.init else {
             return;
         };
         let held = self.classify(init);
         if let Some(held) = &held {
-            self.aliases.insert(binding.id.to_id(), held.clone());
+            self.aliases
+                .push((self.cx.bid(&binding.id), held.clone(), d.span.hi.0));
         }
         self.def(&binding.id, self.cx.range(d.span), held);
     }
@@ -546,7 +885,6 @@ impl Visit for Walker<'_, '_> {
         let range = self.cx.range(a.span);
         match &a.left {
             AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) => {
-                self.assigned.insert(binding.id.to_id());
                 if a.op != AssignOp::Assign {
                     self.visit_expr(&Expr::Ident(binding.id.clone()));
                     self.def(&binding.id, range, None);
@@ -614,9 +952,15 @@ impl Visit for Walker<'_, '_> {
     }
 
     fn visit_expr(&mut self, expr: &Expr) {
+        if self.skip(expr.span()) {
+            return;
+        }
         if let Expr::Ident(ident) = expr {
+            if !self.wanted.contains(&ident.sym) {
+                return;
+            }
             let start = self.cx.range(ident.span).start;
-            let key = (ident.to_id(), start);
+            let key = (self.cx.bid(ident), start);
             if !self.compared.contains(&key) {
                 let (id, _) = key;
                 let func = self.current();
@@ -636,6 +980,9 @@ impl Visit for Walker<'_, '_> {
     }
 
     fn visit_prop(&mut self, prop: &Prop) {
+        if self.skip(prop.span()) {
+            return;
+        }
         match prop {
             Prop::Shorthand(ident) => self.visit_expr(&Expr::Ident(ident.clone())),
             Prop::KeyValue(kv) => {
@@ -660,6 +1007,9 @@ impl Visit for Walker<'_, '_> {
     }
 
     fn visit_class_prop(&mut self, p: &ClassProp) {
+        if self.skip(p.span) {
+            return;
+        }
         p.visit_children_with(self);
         let Some(value) = &p.value else {
             return;
@@ -678,6 +1028,9 @@ impl Visit for Walker<'_, '_> {
     }
 
     fn visit_class(&mut self, c: &Class) {
+        if self.skip(c.span) {
+            return;
+        }
         self.classes.push(self.cx.range(c.span));
         c.visit_children_with(self);
         self.classes.pop();
@@ -712,13 +1065,13 @@ impl Visit for Walker<'_, '_> {
         }
         let receiver = match callee {
             Expr::Member(member) => match unwrap(&member.obj) {
-                Expr::Ident(object) => Some(object.to_id()),
+                Expr::Ident(object) => Some(object.clone()),
                 _ => None,
             },
             _ => None,
         };
         let called = match callee {
-            Expr::Ident(ident) => Some(ident.to_id()),
+            Expr::Ident(ident) => Some(ident.clone()),
             _ => None,
         };
         let label = Label::Call(self.cx.range(callee.span()));
@@ -781,6 +1134,9 @@ impl Visit for Walker<'_, '_> {
     }
 
     fn visit_stmt(&mut self, s: &Stmt) {
+        if self.skip(s.span()) {
+            return;
+        }
         self.statements.push(self.cx.range(s.span()).start);
         s.visit_children_with(self);
         self.statements.pop();
@@ -821,8 +1177,8 @@ impl Walker<'_, '_> {
             // global conversion functions never call into wasm (`BigInt(k)`).
             Expr::Ident(ident) => {
                 self.cx.views().helper(self.cx, ident).is_none()
-                    && !(ident.ctxt == self.cx.parsed.unresolved
-                        && matches!(&*ident.sym, "BigInt" | "Number" | "String" | "Boolean"))
+                    && !(matches!(&*ident.sym, "BigInt" | "Number" | "String" | "Boolean")
+                        && self.cx.is_global(ident))
             }
             Expr::Member(member) => {
                 let object = unwrap(&member.obj);
@@ -840,56 +1196,28 @@ impl Walker<'_, '_> {
                     root = unwrap(&inner.obj);
                 }
                 !matches!(root, Expr::Ident(r)
-                    if r.ctxt == self.cx.parsed.unresolved
-                        && matches!(&*r.sym, "Math" | "Atomics" | "String" | "Number" | "BigInt"))
+                    if matches!(&*r.sym, "Math" | "Atomics" | "String" | "Number" | "BigInt")
+                        && self.cx.is_global(r))
             }
             _ => true,
         }
     }
 
-    fn finish(mut self) -> Vec<Kept> {
-        // A call of a function declaration whose body calls nothing (Closure's inlined
-        // `function P(a){return 16384===(a&61440)}`, `FS.isDir`) cannot run wasm code.
-        let leaves: HashSet<Id> = self
-            .fn_decls
-            .iter()
-            .filter(|(id, func)| !self.fns[*func].calls && !self.assigned.contains(id))
-            .map(|(id, _)| id.clone())
-            .collect();
-        if !leaves.is_empty() {
-            self.points
-                .retain(|p| !p.callee.as_ref().is_some_and(|c| leaves.contains(c)));
-        }
+    /// The findings for variables declared in the walked target (step 3 of [`analyze`]).
+    fn locals(&self, vars: &[Bid]) -> Vec<Kept> {
         let mut out = Vec::new();
         let refresh = |func: usize| self.fns[func].refresh;
-        for store in &self.props {
-            if refresh(store.func)
-                || store
-                    .path
-                    .as_ref()
-                    .is_some_and(|path| self.guarded_paths.contains(&(path.clone(), store.scope)))
-            {
-                continue;
-            }
-            out.push(Kept {
-                range: store.range,
-                held: store.held.clone(),
-                outlives: Outlives::Property(store.target.clone()),
-            });
-        }
-        let held: HashSet<&Id> = self
-            .defs
-            .iter()
-            .filter(|(_, defs)| defs.iter().any(|d| d.held.is_some()))
-            .map(|(id, _)| id)
-            .collect();
-        let mut reads: HashMap<&Id, Vec<Use>> = HashMap::default();
+        let wanted: HashSet<&Bid> = vars.iter().collect();
+        let mut reads: HashMap<&Bid, Vec<Use>> = HashMap::default();
         for (id, read) in &self.uses {
-            if held.contains(id) {
+            if wanted.contains(id) {
                 reads.entry(id).or_default().push(*read);
             }
         }
-        for (id, defs) in &self.defs {
+        for id in vars {
+            let Some(defs) = self.defs.get(id) else {
+                continue;
+            };
             // Re-validated (`.buffer` compared), or refreshed along with the views (3.1.x's
             // `buffer` global, which `updateGlobalBufferAndViews` assigns).
             if self.guarded_ids.contains(id) || defs.iter().any(|d| refresh(d.func)) {
@@ -928,17 +1256,16 @@ impl Walker<'_, '_> {
                 }
             }
         }
-        out.sort_by_key(|k| k.range.start);
         out
     }
 
     /// The function that declares `id`: recorded, else the program for a top-level binding;
     /// `None` for a global.
-    fn declared_in(&self, id: &Id) -> Option<usize> {
+    fn declared_in(&self, id: &Bid) -> Option<usize> {
         if let Some(func) = self.decl_fn.get(id) {
             return Some(*func);
         }
-        if id.1 == self.cx.parsed.unresolved {
+        if id.1 == ScopeId::GLOBAL {
             None
         } else {
             // A binding the walk did not see declared (a function or class name): the program.
@@ -958,7 +1285,7 @@ impl Walker<'_, '_> {
     }
 
     /// The first read that `def` reaches after a growth point, or from a nested function.
-    fn stale_read(&self, id: &Id, def: &Def, defs: &[Def], uses: &[Use]) -> Option<Why> {
+    fn stale_read(&self, id: &Bid, def: &Def, defs: &[Def], uses: &[Use]) -> Option<Why> {
         let mut uses: Vec<Use> = uses.to_vec();
         uses.sort_by_key(|u| u.start);
         for read in uses {
@@ -991,7 +1318,7 @@ impl Walker<'_, '_> {
     }
 
     /// A growth point of the def's function that can run between the store and the read.
-    fn point_between(&self, id: &Id, def: &Def, read: Use) -> Option<&Point> {
+    fn point_between(&self, id: &Bid, def: &Def, read: Use) -> Option<&Point> {
         // The outermost loop around the read that does not contain the store.
         let around = self
             .loops
@@ -1011,16 +1338,101 @@ impl Walker<'_, '_> {
         } else {
             read.statement
         };
+        let kept = |r: &Ident| {
+            (r.sym == id.0 || self.aliases.iter().any(|(a, _, _)| a.0 == r.sym)) && {
+                let r = self.cx.bid(r);
+                r == *id || self.aliases.iter().any(|(a, _, _)| *a == r)
+            }
+        };
         self.points.iter().find(|p| {
             p.func == def.func
-                && !p
-                    .receiver
-                    .as_ref()
-                    .is_some_and(|r| r == id || self.aliases.contains_key(r))
                 && ((def.end < p.end && p.end <= before)
                     || around.is_some_and(|r| r.start < p.end && p.end <= r.end))
+                && !p.receiver.as_ref().is_some_and(kept)
+                // A call of a function declaration whose body calls nothing (Closure's inlined
+                // `function P(a){return 16384===(a&61440)}`, `FS.isDir`) cannot run wasm code.
+                && !p
+                    .callee
+                    .as_ref()
+                    .is_some_and(|c| leaf(self.cx, self.leaves, &self.cx.bid(c)))
         })
     }
+}
+
+/// Whether calling `callee` cannot grow memory because it is a function declaration whose own
+/// body calls nothing (no call, `new`, `await`, `yield` or tagged template outside nested
+/// functions) and the name is never reassigned. Found from the name's occurrences; memoised.
+fn leaf(cx: &Context<'_>, leaves: &Leaves, callee: &Bid) -> bool {
+    if let Some(&leaf) = leaves.borrow().get(callee) {
+        return leaf;
+    }
+    struct Declarations<'a, 'cx> {
+        cx: &'a Context<'cx>,
+        marks: &'a Marks,
+        callee: &'a Bid,
+        /// A declaration of it whose body calls nothing.
+        quiet: bool,
+        assigned: bool,
+    }
+    impl Visit for Declarations<'_, '_> {
+        sparse!(self => self.marks);
+
+        fn visit_fn_decl(&mut self, f: &FnDecl) {
+            if f.ident.sym == self.callee.0 && self.cx.bid(&f.ident) == *self.callee {
+                let mut calls = Calls(false);
+                f.function.body.visit_with(&mut calls);
+                self.quiet |= !calls.0;
+            }
+            f.visit_children_with(self);
+        }
+
+        fn visit_simple_assign_target(&mut self, t: &SimpleAssignTarget) {
+            if let SimpleAssignTarget::Ident(b) = t
+                && b.id.sym == self.callee.0
+                && self.cx.bid(&b.id) == *self.callee
+            {
+                self.assigned = true;
+            }
+            t.visit_children_with(self);
+        }
+    }
+    /// Whether a body calls anything outside its nested functions.
+    struct Calls(bool);
+    impl Visit for Calls {
+        fn visit_function(&mut self, _: &Function) {}
+        fn visit_arrow_expr(&mut self, _: &ArrowExpr) {}
+        fn visit_constructor(&mut self, _: &Constructor) {}
+        fn visit_call_expr(&mut self, _: &CallExpr) {
+            self.0 = true;
+        }
+        fn visit_opt_call(&mut self, _: &OptCall) {
+            self.0 = true;
+        }
+        fn visit_new_expr(&mut self, _: &NewExpr) {
+            self.0 = true;
+        }
+        fn visit_await_expr(&mut self, _: &AwaitExpr) {
+            self.0 = true;
+        }
+        fn visit_yield_expr(&mut self, _: &YieldExpr) {
+            self.0 = true;
+        }
+        fn visit_tagged_tpl(&mut self, _: &TaggedTpl) {
+            self.0 = true;
+        }
+    }
+    let marks = cx.find(&[Find::Name(&callee.0)]);
+    let mut find = Declarations {
+        cx,
+        marks: &marks,
+        callee,
+        quiet: false,
+        assigned: false,
+    };
+    super::views::visit_program(&cx.parsed.program, &mut find);
+    let leaf = find.quiet && !find.assigned;
+    leaves.borrow_mut().insert(callee.clone(), leaf);
+    leaf
 }
 
 enum Why {

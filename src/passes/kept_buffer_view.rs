@@ -75,6 +75,8 @@ use swc_ecma_ast::{Expr, Ident, Lit, NewExpr, Prop, PropName, PropOrSpread, Str,
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::kept::{Held, Outlives, kept};
+use super::marks::{Find, Marks};
+use super::views::{sparse, visit_program};
 use super::{Context, PassId, member_prop_name};
 use crate::diagnostic::{Analysis, Finding};
 
@@ -135,23 +137,27 @@ pub(crate) fn kept_buffer_view(cx: &Context<'_>, out: &mut Analysis) {
 /// or a string key as in the worker's `Module["ENVIRONMENT_IS_PTHREAD"]=true`), or creates a
 /// `new WebAssembly.Memory({ shared: true })`.
 fn shared_memory(cx: &Context<'_>) -> bool {
-    #[derive(Default)]
-    struct Find(bool);
+    struct Shared<'m> {
+        marks: &'m Marks,
+        found: bool,
+    }
     fn marker(name: &str) -> bool {
         matches!(
             name,
             "ENVIRONMENT_IS_PTHREAD" | "ENVIRONMENT_IS_WASM_WORKER"
         )
     }
-    impl Visit for Find {
+    impl Visit for Shared<'_> {
+        sparse!(self => self.marks);
+
         fn visit_ident(&mut self, i: &Ident) {
-            self.0 |= marker(&i.sym);
+            self.found |= marker(&i.sym);
         }
         fn visit_ident_name(&mut self, i: &swc_ecma_ast::IdentName) {
-            self.0 |= marker(&i.sym);
+            self.found |= marker(&i.sym);
         }
         fn visit_str(&mut self, s: &Str) {
-            self.0 |= s.value.as_str().is_some_and(marker);
+            self.found |= s.value.as_str().is_some_and(marker);
         }
         fn visit_new_expr(&mut self, new: &NewExpr) {
             let memory = matches!(&*new.callee, Expr::Member(m)
@@ -177,7 +183,7 @@ fn shared_memory(cx: &Context<'_>) -> bool {
                 })
             };
             if memory && new.args.iter().flatten().any(|a| shared(&a.expr)) {
-                self.0 = true;
+                self.found = true;
             }
             new.visit_children_with(self);
         }
@@ -196,17 +202,23 @@ fn shared_memory(cx: &Context<'_>) -> bool {
     // finding), the options object within a few hundred bytes of `WebAssembly.Memory`: most
     // files are answered without the walk.
     let text = cx.text;
-    let named = ["ENVIRONMENT_IS_PTHREAD", "ENVIRONMENT_IS_WASM_WORKER"]
-        .iter()
-        .any(|word| text.contains(word));
-    let created = text.match_indices("WebAssembly.Memory").any(|(at, _)| {
+    let named = cx.occurrences("ENVIRONMENT_IS_").iter().any(|&at| {
+        let rest = &text[at as usize..];
+        rest.starts_with("ENVIRONMENT_IS_PTHREAD") || rest.starts_with("ENVIRONMENT_IS_WASM_WORKER")
+    });
+    let created = cx.occurrences("WebAssembly").iter().any(|&at| {
+        let at = at as usize;
         let end = text.floor_char_boundary((at + 400).min(text.len()));
-        text[at..end].contains("shared")
+        text[at..].starts_with("WebAssembly.Memory") && text[at..end].contains("shared")
     });
     if !named && !created {
         return false;
     }
-    let mut find = Find::default();
-    cx.parsed.program.visit_with(&mut find);
-    find.0
+    let marks = cx.find(&[Find::Text("ENVIRONMENT_IS_"), Find::Text("WebAssembly")]);
+    let mut find = Shared {
+        marks: &marks,
+        found: false,
+    };
+    visit_program(&cx.parsed.program, &mut find);
+    find.found
 }

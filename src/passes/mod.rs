@@ -296,17 +296,18 @@ impl<'a> Context<'a> {
 
     /// Marks of other words (computed on each call).
     pub fn find(&self, words: &[marks::Find<'_>]) -> Marks {
-        marks::find(self.text, self.parsed.start_pos, words)
+        self.marks.find(words, self.text, self.parsed.start_pos)
+    }
+
+    /// Where one of the fixed words of [`marks`] occurs (offsets into the text).
+    pub fn occurrences(&self, word: &str) -> &[u32] {
+        self.marks.occurrences(word, self.text)
     }
 
     /// Marks of other words inside `span` only.
     pub fn find_in(&self, span: Span, words: &[marks::Find<'_>]) -> Marks {
         let range = self.range(span);
-        marks::find(
-            &self.text[range.as_usize()],
-            span.lo,
-            words,
-        )
+        marks::find(&self.text[range.as_usize()], span.lo, words)
     }
 
     /// The scope that declares `ident`.

@@ -131,7 +131,7 @@ impl Views {
             returns_resizable: HashMap::default(),
         };
         if !marks.is_empty() {
-            visit_program(&cx.parsed.program, &mut walk, marks);
+            visit_program(&cx.parsed.program, &mut walk);
         }
         let mut views = Views {
             fixed: fixed_top_level(&cx.parsed.program),
@@ -307,7 +307,7 @@ impl Views {
             name,
             scopes: HashSet::default(),
         };
-        visit_program(&cx.parsed.program, &mut binders, &marks);
+        visit_program(&cx.parsed.program, &mut binders);
         let count = binders.scopes.len();
         self.binders.borrow_mut().insert(name.clone(), count);
         count
@@ -320,19 +320,12 @@ impl Views {
     }
 }
 
-/// Visits the top-level items of `program` that hold a mark.
-pub(crate) fn visit_program<V: Visit>(program: &Program, v: &mut V, marks: &Marks) {
+/// Visits the top-level items of `program` through the visitor's own list method (a sparse
+/// visitor's visits only those that hold a mark).
+pub(crate) fn visit_program<V: Visit>(program: &Program, v: &mut V) {
     match program {
-        Program::Module(m) => {
-            for item in marks.each(&m.body) {
-                item.visit_with(v);
-            }
-        }
-        Program::Script(s) => {
-            for stmt in marks.each(&s.body) {
-                stmt.visit_with(v);
-            }
-        }
+        Program::Module(m) => v.visit_module_items(&m.body),
+        Program::Script(s) => v.visit_stmts(&s.body),
     }
 }
 
@@ -518,8 +511,8 @@ struct FnFacts {
 struct Walk<'a, 'cx> {
     cx: &'a Context<'cx>,
     marks: &'a Marks,
-    /// The binding of the function about to be visited.
-    pending: Option<Bid>,
+    /// The name of the function about to be visited (resolved when the function matters).
+    pending: Option<Ident>,
     fns: Vec<FnFacts>,
     /// Functions whose whole body is `return X.toResizableBuffer()`.
     returns_resizable: HashMap<Bid, Span>,
@@ -527,21 +520,25 @@ struct Walk<'a, 'cx> {
 
 impl Walk<'_, '_> {
     fn function(&mut self, span: Span, params: Vec<&Pat>, body: FnBody<'_>) {
-        let binding = self.pending.take();
+        let name = self.pending.take();
         let cx = self.cx;
+        let binding = || name.as_ref().map(|n| cx.bid(n));
         let stmts: &[Stmt] = match body {
             FnBody::Block(stmts) => stmts,
             FnBody::Expr(expr) => {
-                if let (Some(binding), Some(call)) = (&binding, resizable_call(expr)) {
-                    self.returns_resizable.insert(binding.clone(), call);
+                if let Some(call) = resizable_call(expr)
+                    && let Some(binding) = binding()
+                {
+                    self.returns_resizable.insert(binding, call);
                 }
                 return;
             }
         };
-        if let (Some(binding), [Stmt::Return(ret)]) = (&binding, stmts)
+        if let [Stmt::Return(ret)] = stmts
             && let Some(call) = ret.arg.as_deref().and_then(resizable_call)
+            && let Some(binding) = binding()
         {
-            self.returns_resizable.insert(binding.clone(), call);
+            self.returns_resizable.insert(binding, call);
         }
         let mut own = Own {
             cx,
@@ -562,7 +559,7 @@ impl Walk<'_, '_> {
         };
         if refresh.is_some() || helper.is_some() {
             self.fns.push(FnFacts {
-                binding,
+                binding: binding(),
                 refresh,
                 helper,
             });
@@ -579,7 +576,7 @@ impl Visit for Walk<'_, '_> {
     sparse!(self => self.marks);
 
     fn visit_fn_decl(&mut self, f: &FnDecl) {
-        self.pending = Some(self.cx.bid(&f.ident));
+        self.pending = Some(f.ident.clone());
         f.function.visit_with(self);
     }
 
@@ -590,7 +587,7 @@ impl Visit for Walk<'_, '_> {
         if let (Pat::Ident(binding), Some(init)) = (&d.name, &d.init)
             && matches!(unparen(init), Expr::Fn(_) | Expr::Arrow(_))
         {
-            self.pending = Some(self.cx.bid(&binding.id));
+            self.pending = Some(binding.id.clone());
         }
         d.init.visit_with(self);
         self.pending = None;
@@ -1005,7 +1002,10 @@ mod tests {
         assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 0)), Some("HEAP8"));
         assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 2)), None);
         assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 4)), Some("HEAP8"));
-        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAPU8", 2)), Some("HEAPU8"));
+        assert_eq!(
+            views.ident_view(&cx, nth(&ids, "HEAPU8", 2)),
+            Some("HEAPU8")
+        );
         // `Module` (the factory's) mirrors HEAP8 only.
         let module = nth(&ids, "Module", 1);
         assert_eq!(views.mirror(&cx, module, "HEAP8"), Some("HEAP8"));
@@ -1031,7 +1031,10 @@ mod tests {
         // `ca` is assigned the buffer, not a view.
         assert_eq!(views.ident_view(&cx, nth(&ids, "ca", 0)), None);
         assert_eq!(views.mirror(&cx, nth(&ids, "a", 0), "HEAP8"), Some("HEAP8"));
-        assert_eq!(views.mirror(&cx, nth(&ids, "a", 0), "HEAP32"), Some("HEAP32"));
+        assert_eq!(
+            views.mirror(&cx, nth(&ids, "a", 0), "HEAP32"),
+            Some("HEAP32")
+        );
     }
 
     #[test]
@@ -1074,7 +1077,10 @@ mod tests {
         let options = Options::default();
         let cx = Context::new(text, &parsed, &options);
         let views = cx.views();
-        assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP32", 1)), Some("HEAP32"));
+        assert_eq!(
+            views.ident_view(&cx, nth(&ids, "HEAP32", 1)),
+            Some("HEAP32")
+        );
         assert_eq!(views.ident_view(&cx, nth(&ids, "HEAP8", 1)), Some("HEAP8"));
     }
 

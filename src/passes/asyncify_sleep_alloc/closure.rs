@@ -83,9 +83,7 @@ fn place(cx: &Context<'_>, expr: &Expr) -> Option<Place> {
 fn target_place(cx: &Context<'_>, target: &AssignTarget) -> Option<Place> {
     match target {
         AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => Some(Place::Var(cx.bid(&b.id))),
-        AssignTarget::Simple(SimpleAssignTarget::Member(m)) => {
-            place(cx, &Expr::Member(m.clone()))
-        }
+        AssignTarget::Simple(SimpleAssignTarget::Member(m)) => place(cx, &Expr::Member(m.clone())),
         _ => None,
     }
 }
@@ -198,7 +196,9 @@ impl Inner<'_, '_> {
                 && let Expr::Ident(alloc) = &**callee
                 && i > 0
                 && matches!(unparen(list[i - 1]), Expr::Assign(_))
-                && list[i + 1..].iter().any(|e| passes_place(self.cx, e, &data))
+                && list[i + 1..]
+                    .iter()
+                    .any(|e| passes_place(self.cx, e, &data))
             {
                 self.anchors.unwinds.push(Unwind {
                     place: data,
@@ -430,7 +430,7 @@ fn bindings(cx: &Context<'_>, names: &[&Atom]) -> HashMap<Atom, HashSet<ScopeId>
         names,
         out: HashMap::default(),
     };
-    visit_program(&cx.parsed.program, &mut walk, &marks);
+    visit_program(&cx.parsed.program, &mut walk);
     walk.out
 }
 
@@ -531,7 +531,7 @@ pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
         target: sleep,
         anchors: SleepAnchors::default(),
     };
-    visit_program(&cx.parsed.program, &mut find, &at);
+    visit_program(&cx.parsed.program, &mut find);
     let a = find.anchors;
     debug_assert!(a.found, "the scan recorded this function");
     // An unwind-like `x = f()` alone is common; with the rewind's `free(D), D = null` too, it
@@ -619,7 +619,7 @@ pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
         references: 0,
         uses_cache_name: false,
     };
-    visit_program(&cx.parsed.program, &mut program, &names);
+    visit_program(&cx.parsed.program, &mut program);
     let name = &unwind.alloc.0;
     let mut found = std::mem::take(&mut program.found);
     let alloc = match found.len() {

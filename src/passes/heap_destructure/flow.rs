@@ -12,13 +12,14 @@ use std::collections::HashMap;
 
 use swc_common::BytePos;
 use swc_ecma_ast::{
-    AssignExpr, AssignTarget, CallExpr, Callee, Expr, Id, ObjectLit, Pat, Prop, PropOrSpread,
+    AssignExpr, AssignTarget, CallExpr, Callee, Expr, ObjectLit, Pat, Prop, PropOrSpread,
     SimpleAssignTarget, Stmt, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::prop_key;
 use crate::passes::Context;
+use crate::scope::Bid as Id;
 
 /// How many names a literal is followed through.
 const MAX_HOPS: usize = 4;
@@ -64,9 +65,9 @@ impl Flow {
     }
 
     /// The object literals `expr` may evaluate to.
-    pub(super) fn objects_of_expr(&self, expr: &Expr) -> Objects {
+    pub(super) fn objects_of_expr(&self, cx: &Context<'_>, expr: &Expr) -> Objects {
         let val = match expr.unwrap_parens() {
-            Expr::Ident(ident) => Val::Name(ident.to_id()),
+            Expr::Ident(ident) => Val::Name(cx.bid(ident)),
             Expr::Object(object) => match self.by_start.get(&object.span.lo) {
                 Some(&i) => Val::Object(i),
                 None => Val::Other,
@@ -146,7 +147,7 @@ impl Builder<'_, '_> {
             return Val::View(view);
         }
         match expr.unwrap_parens() {
-            Expr::Ident(ident) => Val::Name(ident.to_id()),
+            Expr::Ident(ident) => Val::Name(self.cx.bid(ident)),
             Expr::Object(object) => Val::Object(self.object(object)),
             _ => Val::Other,
         }
@@ -169,7 +170,7 @@ impl Builder<'_, '_> {
                 Prop::Shorthand(ident) => {
                     let val = match self.cx.glue_view(ident) {
                         Some(view) => Val::View(view),
-                        None => Val::Name(ident.to_id()),
+                        None => Val::Name(self.cx.bid(ident)),
                     };
                     props.push((ident.sym.to_string(), val));
                 }
@@ -213,7 +214,7 @@ impl Visit for Builder<'_, '_> {
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
         if let (Pat::Ident(name), Some(init)) = (&d.name, &d.init) {
             let val = self.val(init);
-            self.bind(name.id.to_id(), val);
+            self.bind(self.cx.bid(&name.id), val);
         }
         d.visit_children_with(self);
     }
@@ -221,7 +222,7 @@ impl Visit for Builder<'_, '_> {
     fn visit_assign_expr(&mut self, assign: &AssignExpr) {
         if let AssignTarget::Simple(SimpleAssignTarget::Ident(name)) = &assign.left {
             let val = self.val(&assign.right);
-            self.bind(name.id.to_id(), val);
+            self.bind(self.cx.bid(&name.id), val);
         }
         assign.visit_children_with(self);
     }
@@ -243,7 +244,7 @@ impl Visit for Builder<'_, '_> {
             {
                 self.flow
                     .calls
-                    .entry(callee.to_id())
+                    .entry(self.cx.bid(callee))
                     .or_default()
                     .push(args);
             }
