@@ -133,12 +133,14 @@ impl LineIndex {
     #[must_use]
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let mut starts = vec![0];
         if memchr::memchr(b'\r', bytes).is_none() {
             // The usual case, with a fast newline search.
+            let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+            starts.push(0);
             starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| to_u32(i + 1)));
             return LineIndex { starts };
         }
+        let mut starts = vec![0];
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
@@ -149,6 +151,27 @@ impl LineIndex {
             i += 1;
         }
         LineIndex { starts }
+    }
+
+    /// The 1-based lines of a few `offsets` of `text` (ascending), without indexing every line.
+    #[must_use]
+    pub fn lines_at(text: &str, offsets: &[u32]) -> Vec<u32> {
+        let bytes = text.as_bytes();
+        if memchr::memchr(b'\r', bytes).is_some() || !offsets.is_sorted() {
+            let index = LineIndex::new(text);
+            return offsets.iter().map(|&o| index.line(o)).collect();
+        }
+        let mut line = 1u32;
+        let mut from = 0usize;
+        offsets
+            .iter()
+            .map(|&offset| {
+                let to = (offset as usize).min(bytes.len());
+                line += to_u32(memchr::memchr_iter(b'\n', &bytes[from..to]).count());
+                from = to;
+                line
+            })
+            .collect()
     }
 
     /// Line (1-based) and UTF-16 column (1-based) of `offset` in `text`.

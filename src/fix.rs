@@ -124,6 +124,17 @@ pub fn apply_fixes<'f>(
     findings: &'f [Finding],
     threshold: Applicability,
 ) -> (String, Vec<&'f Finding>) {
+    let (out, applied, _) = apply_fixes_spliced(text, findings, threshold);
+    (out, applied)
+}
+
+/// [`apply_fixes`], also telling where each edit went: `(range in text, range in the result)`,
+/// by position (the result's range includes any space added to keep words apart).
+pub(crate) fn apply_fixes_spliced<'f>(
+    text: &str,
+    findings: &'f [Finding],
+    threshold: Applicability,
+) -> (String, Vec<&'f Finding>, Vec<(TextRange, TextRange)>) {
     let mut candidates: Vec<&Finding> = findings
         .iter()
         .filter(|f| {
@@ -161,8 +172,11 @@ pub fn apply_fixes<'f>(
         text.len() + taken.iter().map(|e| e.replacement.len()).sum::<usize>(),
     );
     let mut cursor = 0usize;
+    let mut spliced = Vec::with_capacity(taken.len());
+    let to_u32 = |n: usize| u32::try_from(n).expect("inputs are below 4 GiB");
     for edit in taken {
         out.push_str(&text[cursor..edit.range.start as usize]);
+        let start = out.len();
         // Keep tokens apart: `const{…}` with the pattern replaced by a name must not become
         // `constname` (whitespace-minified glue has no spaces to spare).
         if ends_word(&out) && starts_word(&edit.replacement) {
@@ -173,9 +187,10 @@ pub fn apply_fixes<'f>(
         if ends_word(&edit.replacement) && starts_word(&text[cursor..]) {
             out.push(' ');
         }
+        spliced.push((edit.range, TextRange::new(to_u32(start), to_u32(out.len()))));
     }
     out.push_str(&text[cursor..]);
-    (out, applied)
+    (out, applied, spliced)
 }
 
 fn is_word_char(c: char) -> bool {

@@ -30,6 +30,7 @@ pub mod diagnostic;
 pub mod fix;
 pub mod inputs;
 pub mod passes;
+mod patch;
 pub mod preprocess;
 pub mod report;
 pub mod scope;
@@ -256,25 +257,42 @@ fn fix_body(
     lang: Lang,
     options: &Options,
 ) -> Result<(String, Vec<Applied>, Round), Error> {
+    fix_body_with(body, lang, options, true)
+}
+
+/// [`fix_body`], optionally parsing every round in full instead of patching (for tests).
+fn fix_body_with(
+    body: &str,
+    lang: Lang,
+    options: &Options,
+    patching: bool,
+) -> Result<(String, Vec<Applied>, Round), Error> {
     let threshold = Applicability::Safe;
     let mut current = body.to_owned();
-    let mut round = analyze_file(&current, lang, options)?;
+    let (mut round, mut parsed) = analyze_file_keeping(&current, lang, options, patching)?;
     let mut applied = Vec::new();
     // For a library file: the readings the input parses in, which the fixed text must parse in
     // too (computed when the first fix is about to be applied).
     let mut must_parse: Option<Vec<Variant>> = None;
     for _ in 0..fix::MAX_ROUNDS {
-        let (next, taken) = fix::apply_fixes(&current, &round.analysis.findings, threshold);
+        let (next, taken, spliced) =
+            fix::apply_fixes_spliced(&current, &round.analysis.findings, threshold);
         if taken.is_empty() {
+            if let Some(parsed) = parsed {
+                source::drop_later(current.len(), parsed);
+            }
             return Ok((current, applied, round));
         }
         let passes = distinct_passes(taken.iter().map(|f| f.pass));
-        let lines = LineIndex::new(&current);
+        let mut starts: Vec<u32> = taken.iter().map(|f| f.range.start).collect();
+        starts.sort_unstable();
+        let lines = LineIndex::lines_at(&current, &starts);
+        let line = |offset: u32| lines[starts.partition_point(|&s| s < offset)];
         applied.extend(taken.iter().map(|f| {
             Applied {
                 pass: f.pass,
                 range: f.range,
-                line: lines.line(f.range.start),
+                line: line(f.range.start),
                 title: f
                     .fix
                     .as_ref()
@@ -300,14 +318,26 @@ fn fix_body(
                 )));
             }
         }
-        round = analyze_file(&next, lang, options).map_err(|e| match e {
-            Error::Syntax {
-                message,
-                line,
-                column,
-            } => broke(format!("{message} at {line}:{column}")),
-            other => other,
-        })?;
+        // The next round: the previous AST with the edited nodes re-parsed, when that works
+        // (see `patch`); else the fixed text parsed again.
+        let patched = parsed
+            .take()
+            .and_then(|p| patch::patch(p, &next, &spliced, lang));
+        round = match patched {
+            Some(patched) => {
+                let round = analyze_patched(&next, &patched, options);
+                source::drop_later(next.len(), patched);
+                round
+            }
+            None => analyze_file(&next, lang, options).map_err(|e| match e {
+                Error::Syntax {
+                    message,
+                    line,
+                    column,
+                } => broke(format!("{message} at {line}:{column}")),
+                other => other,
+            })?,
+        };
         if round.library.as_ref().is_some_and(LibraryReport::split) {
             return Err(broke(
                 "the `#if` branches of the fixed Emscripten JS library no longer parse together"
@@ -328,6 +358,7 @@ fn fix_body(
 }
 
 /// What the passes said about one version of a file, and how a library file was read.
+#[derive(Debug)]
 struct Round {
     analysis: Analysis,
     library: Option<LibraryReport>,
@@ -376,44 +407,61 @@ fn read_variant(library: &Library, variant: Variant, lang: Lang) -> Result<Read,
     read_library(library, library.reading(variant), lang)
 }
 
-/// Parses `body` (through preprocessor readings when it is an Emscripten JS library) and runs
-/// the passes.
 /// Reads and analyses one version of a file, then applies its `growsafe-ignore` comments.
 fn analyze_file(body: &str, lang: Lang, options: &Options) -> Result<Round, Error> {
-    let mut round = read_and_analyze(body, lang, options)?;
+    analyze_file_keeping(body, lang, options, false).map(|(round, _)| round)
+}
+
+/// [`analyze_file`], also handing back the AST when asked to (for a plain JavaScript or
+/// TypeScript file that was parsed: the next round of a fix patches it, see [`patch`]).
+fn analyze_file_keeping(
+    body: &str,
+    lang: Lang,
+    options: &Options,
+    keep: bool,
+) -> Result<(Round, Option<Parsed>), Error> {
+    let (mut round, parsed) = read_and_analyze_with(body, lang, options, true, keep)?;
+    suppressions(body, &mut round.analysis, options);
+    Ok((round, parsed))
+}
+
+/// Analyses a patched AST of `body` (the next round of a fix).
+fn analyze_patched(body: &str, parsed: &Parsed, options: &Options) -> Round {
+    let mut round = Round {
+        analysis: analyze(body, parsed, options),
+        library: None,
+    };
+    suppressions(body, &mut round.analysis, options);
+    round
+}
+
+/// Applies the `growsafe-ignore` comments of `body` to `analysis`.
+fn suppressions(body: &str, analysis: &mut Analysis, options: &Options) {
     let active = options.passes();
-    let problems = suppress::apply(body, &mut round.analysis, &active);
+    let problems = suppress::apply(body, analysis, &active);
     if active.contains(&PassId::UnusedSuppression) && !problems.is_empty() {
-        round
-            .analysis
-            .findings
-            .extend(problems.into_iter().map(|p| {
-                Finding::unfixable(
-                    PassId::UnusedSuppression,
-                    p.range,
-                    p.message,
-                    "remove the comment, or name the rule it is meant for",
-                )
-            }));
-        round
-            .analysis
-            .findings
-            .sort_by_key(|f| (f.range.start, f.pass));
+        analysis.findings.extend(problems.into_iter().map(|p| {
+            Finding::unfixable(
+                PassId::UnusedSuppression,
+                p.range,
+                p.message,
+                "remove the comment, or name the rule it is meant for",
+            )
+        }));
+        analysis.findings.sort_by_key(|f| (f.range.start, f.pass));
     }
-    Ok(round)
 }
 
-fn read_and_analyze(body: &str, lang: Lang, options: &Options) -> Result<Round, Error> {
-    read_and_analyze_with(body, lang, options, true)
-}
-
-/// [`read_and_analyze`], optionally without the fast path for trace-free files (for tests).
+/// Parses `body` (through preprocessor readings when it is an Emscripten JS library) and runs
+/// the passes; optionally without the fast path for trace-free files (for tests), and keeping
+/// the AST of a plain file.
 fn read_and_analyze_with(
     body: &str,
     lang: Lang,
     options: &Options,
     fast_path: bool,
-) -> Result<Round, Error> {
+    keep: bool,
+) -> Result<(Round, Option<Parsed>), Error> {
     let Some(library) = scan_library(body, lang)? else {
         if fast_path && !traces::has_traces(body, lang) {
             // No pass can report anything and nothing will be written: the file is answered
@@ -421,18 +469,23 @@ fn read_and_analyze_with(
             if traces::is_binary(body) {
                 source::validate(body, lang).map_err(|e| syntax_error(body, &e))?;
             }
-            return Ok(Round {
+            let round = Round {
                 analysis: Analysis::default(),
                 library: None,
-            });
+            };
+            return Ok((round, None));
         }
         let parsed = parse(body, lang).map_err(|e| syntax_error(body, &e))?;
         let analysis = analyze(body, &parsed, options);
-        source::drop_later(body.len(), parsed);
-        return Ok(Round {
+        let round = Round {
             analysis,
             library: None,
-        });
+        };
+        if keep {
+            return Ok((round, Some(parsed)));
+        }
+        source::drop_later(body.len(), parsed);
+        return Ok((round, None));
     };
     let lines = LineIndex::new(body);
     let located = |variant: Variant, e: &SyntaxError| {
@@ -457,10 +510,11 @@ fn read_and_analyze_with(
             let mut analysis = analyze(&read.text, &read.parsed, options);
             guard_fixes(&mut analysis, &library);
             report.checked.push(Variant::AllBranches);
-            return Ok(Round {
+            let round = Round {
                 analysis,
                 library: Some(report),
-            });
+            };
+            return Ok((round, None));
         }
         Err(e) => e,
     };
@@ -531,10 +585,11 @@ fn read_and_analyze_with(
             }
         })
         .collect();
-    Ok(Round {
+    let round = Round {
         analysis,
         library: Some(report),
-    })
+    };
+    Ok((round, None))
 }
 
 /// The Emscripten JS library structure of a JavaScript file, if it has any.
@@ -738,7 +793,7 @@ mod tests {
     /// What a reading says, comparable: the analysis and library report, or the error.
     fn outcome(body: &str, lang: Lang, options: &Options, fast_path: bool) -> String {
         let round = with_big_stack(body.len(), || {
-            let mut round = read_and_analyze_with(body, lang, options, fast_path)?;
+            let (mut round, _) = read_and_analyze_with(body, lang, options, fast_path, false)?;
             let active = options.passes();
             let problems = suppress::apply(body, &mut round.analysis, &active);
             Ok::<_, Error>((round.analysis, round.library, problems.len()))
@@ -852,6 +907,35 @@ mod tests {
             assert!(pooled && !not_pooled);
             assert_eq!(parallel, serial, "{}", path.display());
         }
+    }
+
+    /// A round of fixing on the patched AST (see `patch`) says exactly what a round on the
+    /// fixed text parsed again says, in every heap style.
+    #[test]
+    fn patched_rounds_agree_with_parsed_rounds() {
+        let styles = [HeapStyle::Getter, HeapStyle::Accessor, HeapStyle::Proxy];
+        let mut patched = 0;
+        for path in corpus() {
+            let lang = Lang::from_path(&path);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let body = SourceText::new(&text).body;
+            for style in styles {
+                let options = Options {
+                    heap_style: style,
+                    ..Options::default()
+                };
+                let run = |patching: bool| {
+                    with_big_stack(body.len(), || {
+                        format!("{:?}", fix_body_with(body, lang, &options, patching))
+                    })
+                    .unwrap()
+                };
+                let (with, without) = (run(true), run(false));
+                assert_eq!(with, without, "{} ({style:?})", path.display());
+                patched += usize::from(with.contains("Applied {"));
+            }
+        }
+        assert!(patched > 20, "only {patched} fixes");
     }
 
     #[test]

@@ -35,6 +35,8 @@ use swc_ecma_ast::{
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
+use crate::patch::Patches;
+
 /// The scope that declares a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ScopeId(u64);
@@ -156,6 +158,9 @@ impl Frame<'_> {
 /// The on-demand resolver of one parsed file.
 pub struct Scopes<'a> {
     program: &'a Program,
+    /// The re-parsed nodes of a patched AST: a position inside one is reached through its
+    /// anchor (see [`crate::patch`]).
+    patches: &'a Patches,
     /// Declarations of the scopes met so far.
     decls: RefCell<HashMap<ScopeId, Rc<Decls>>>,
     /// Answers so far, by the identifier's start.
@@ -163,9 +168,10 @@ pub struct Scopes<'a> {
 }
 
 impl<'a> Scopes<'a> {
-    pub fn new(program: &'a Program) -> Self {
+    pub fn new(program: &'a Program, patches: &'a Patches) -> Self {
         Scopes {
             program,
+            patches,
             decls: RefCell::default(),
             resolved: RefCell::default(),
         }
@@ -205,30 +211,13 @@ impl<'a> Scopes<'a> {
 
     /// Resolves every identifier that holds one of `points` (sorted) in one walk.
     pub fn prime_points(&self, points: &[BytePos]) {
-        self.walk(Targets::Points(points));
+        self.walk(self.targets(points.to_vec(), Vec::new()));
     }
 
     /// Where the innermost function, arrow or constructor around `ident` starts (`None` at the
     /// program level), e.g. for a declaration's identifier.
     pub fn enclosing_function(&self, at: BytePos) -> Option<BytePos> {
-        let mut out = HashMap::default();
-        let points = [at];
-        let mut descent = Descent {
-            targets: Targets::Points(&points),
-            lo: at,
-            hi: at + BytePos(1),
-            frames: Vec::new(),
-            strict: Vec::new(),
-            cache: &self.decls,
-            out: &mut out,
-            function_at: None,
-        };
-        descent.enter(Frame::Program(self.program), program_strict(self.program));
-        match self.program {
-            Program::Module(m) => descent.visit_module_items(&m.body),
-            Program::Script(s) => descent.visit_stmts(&s.body),
-        }
-        descent.function_at.flatten()
+        self.walk(self.targets(vec![at], Vec::new())).flatten()
     }
 
     /// How `name` is declared in `scope`, if it is (a scope met by an earlier question).
@@ -237,10 +226,35 @@ impl<'a> Scopes<'a> {
     }
 
     fn resolve_range(&self, lo: BytePos, hi: BytePos) {
-        self.walk(Targets::Range(lo, hi));
+        self.walk(self.targets(Vec::new(), vec![Span::new(lo, hi)]));
     }
 
-    fn walk(&self, targets: Targets<'_>) {
+    /// Targets, with the anchors through which virtual ones are reached.
+    fn targets(&self, mut points: Vec<BytePos>, mut ranges: Vec<Span>) -> Targets {
+        let mut guides = Vec::new();
+        if !self.patches.is_empty() {
+            guides.extend(points.iter().filter_map(|&p| self.patches.anchor_of(p)));
+            let inside: Vec<Span> = ranges
+                .iter()
+                .flat_map(|&r| self.patches.inside(r))
+                .collect();
+            guides.extend(ranges.iter().filter_map(|r| self.patches.anchor_of(r.lo)));
+            guides.extend(inside.iter().filter_map(|r| self.patches.anchor_of(r.lo)));
+            ranges.extend(inside);
+        }
+        points.sort_unstable();
+        guides.sort_unstable();
+        guides.dedup();
+        Targets {
+            points,
+            ranges,
+            guides,
+        }
+    }
+
+    /// Resolves the targeted identifiers; for one point, also tells where the innermost
+    /// function around it starts.
+    fn walk(&self, targets: Targets) -> Option<Option<BytePos>> {
         let mut out = HashMap::default();
         let (lo, hi) = targets.bounds();
         let mut descent = Descent {
@@ -258,7 +272,9 @@ impl<'a> Scopes<'a> {
             Program::Module(m) => descent.visit_module_items(&m.body),
             Program::Script(s) => descent.visit_stmts(&s.body),
         }
+        let function_at = descent.function_at;
         self.resolved.borrow_mut().extend(out);
+        function_at
     }
 }
 
@@ -523,50 +539,63 @@ impl Collector {
     }
 }
 
-/// What a [`Descent`] resolves: every identifier starting in a range, or every identifier that
-/// holds one of some positions.
-enum Targets<'p> {
-    Range(BytePos, BytePos),
+/// What a [`Descent`] resolves: every identifier that holds one of `points`, every identifier
+/// starting in one of `ranges`; `guides` only lead the walk (the anchors of virtual targets).
+struct Targets {
     /// Sorted.
-    Points(&'p [BytePos]),
+    points: Vec<BytePos>,
+    ranges: Vec<Span>,
+    /// Sorted.
+    guides: Vec<BytePos>,
 }
 
-impl Targets<'_> {
+impl Targets {
     /// The bounds of everything targeted.
     fn bounds(&self) -> (BytePos, BytePos) {
-        match self {
-            Targets::Range(lo, hi) => (*lo, *hi),
-            Targets::Points(points) => match (points.first(), points.last()) {
-                (Some(first), Some(last)) => (*first, *last + BytePos(1)),
-                _ => (BytePos(0), BytePos(0)),
-            },
+        let lows = self
+            .points
+            .iter()
+            .chain(&self.guides)
+            .copied()
+            .chain(self.ranges.iter().map(|r| r.lo));
+        let highs = self
+            .points
+            .iter()
+            .chain(&self.guides)
+            .map(|p| *p + BytePos(1))
+            .chain(self.ranges.iter().map(|r| r.hi));
+        match (lows.min(), highs.max()) {
+            (Some(lo), Some(hi)) => (lo, hi),
+            _ => (BytePos(0), BytePos(0)),
         }
     }
 
-    /// Whether `span` holds a target (for a range: overlaps it).
+    /// Whether `span` holds a target or a guide (for a range: overlaps it).
     fn covers(&self, span: Span) -> bool {
-        match self {
-            Targets::Range(lo, hi) => span.lo < *hi && *lo < span.hi,
-            Targets::Points(points) => {
-                let i = points.partition_point(|p| *p < span.lo);
-                points.get(i).is_some_and(|p| *p < span.hi)
-            }
-        }
+        let holds = |points: &[BytePos]| {
+            let i = points.partition_point(|p| *p < span.lo);
+            points.get(i).is_some_and(|p| *p < span.hi)
+        };
+        holds(&self.points)
+            || self.ranges.iter().any(|r| span.lo < r.hi && r.lo < span.hi)
+            || holds(&self.guides)
     }
 
     /// Whether the identifier spanning `span` is targeted.
     fn wants(&self, span: Span) -> bool {
-        match self {
-            Targets::Range(lo, hi) => *lo <= span.lo && span.lo < *hi,
-            Targets::Points(_) => self.covers(span),
-        }
+        let i = self.points.partition_point(|p| *p < span.lo);
+        self.points.get(i).is_some_and(|p| *p < span.hi)
+            || self
+                .ranges
+                .iter()
+                .any(|r| r.lo <= span.lo && span.lo < r.hi)
     }
 }
 
 /// Walks the parts of the AST that hold the targets, keeping the scopes around the node being
 /// visited, and resolves every targeted identifier.
 struct Descent<'s> {
-    targets: Targets<'s>,
+    targets: Targets,
     /// `targets.bounds()`.
     lo: BytePos,
     hi: BytePos,
@@ -907,7 +936,7 @@ mod tests {
     /// Every identifier of `text` as `(name, scope)`, in source order.
     fn resolve_all(text: &str) -> Vec<(String, ScopeId)> {
         let parsed = parse(text, Lang::JavaScript).expect("parses");
-        let scopes = Scopes::new(&parsed.program);
+        let scopes = Scopes::new(&parsed.program, &parsed.patches);
         let mut idents = Vec::new();
         collect_idents(&parsed.program, &mut idents);
         idents
@@ -1048,12 +1077,13 @@ mod against_swc {
         let (program, unresolved, top_level) = (&program, &unresolved, &top_level);
         let mut values = Values::default();
         program.visit_with(&mut values);
-        let scopes = Scopes::new(program);
+        let none = Patches::default();
+        let scopes = Scopes::new(program, &none);
         // The same answers when everything is resolved in one walk.
-        let primed = Scopes::new(program);
+        let primed = Scopes::new(program, &none);
         primed.prime(program.span());
         // And when asked about every other identifier by position, in one walk.
-        let pointed = Scopes::new(program);
+        let pointed = Scopes::new(program, &none);
         let points: Vec<BytePos> = values.0.iter().step_by(2).map(|i| i.span.lo).collect();
         pointed.prime_points(&points);
         let mut ours: HashMap<(Atom, SyntaxContext), HashSet<ScopeId>> = HashMap::default();

@@ -11,6 +11,7 @@ use swc_ecma_ast::{EsVersion, Program};
 use swc_ecma_parser::{EsSyntax, Syntax, TsSyntax, parse_file_as_program};
 
 use crate::diagnostic::{LineIndex, TextRange};
+use crate::patch::Patches;
 
 /// The UTF-8 byte order mark. swc strips it silently, which would shift every offset by 3.
 const BOM: &str = "\u{feff}";
@@ -43,7 +44,7 @@ impl Lang {
         }
     }
 
-    fn syntax(self) -> Syntax {
+    pub(crate) fn syntax(self) -> Syntax {
         match self {
             Lang::JavaScript => Syntax::Es(EsSyntax {
                 allow_return_outside_function: true,
@@ -108,6 +109,9 @@ pub struct Parsed {
     pub program: Program,
     /// The position of byte 0 of the body in swc's source map.
     pub start_pos: BytePos,
+    /// The nodes re-parsed on their own after a fix (see [`crate::patch`]): positions inside
+    /// them are virtual.
+    pub patches: Patches,
 }
 
 impl Parsed {
@@ -118,7 +122,31 @@ impl Parsed {
             !span.is_dummy(),
             "synthesized spans have no place in the text"
         );
-        TextRange::new((span.lo - self.start_pos).0, (span.hi - self.start_pos).0)
+        if self.patches.is_empty() {
+            return TextRange::new((span.lo - self.start_pos).0, (span.hi - self.start_pos).0);
+        }
+        TextRange::new(
+            self.patches.offset(span.lo, self.start_pos),
+            self.patches.offset(span.hi, self.start_pos),
+        )
+    }
+
+    /// The body-relative offset of a position.
+    #[must_use]
+    pub fn offset(&self, pos: BytePos) -> u32 {
+        if self.patches.is_empty() {
+            return (pos - self.start_pos).0;
+        }
+        self.patches.offset(pos, self.start_pos)
+    }
+
+    /// The position of a body-relative offset.
+    #[must_use]
+    pub fn pos(&self, offset: u32) -> BytePos {
+        if self.patches.is_empty() {
+            return self.start_pos + BytePos(offset);
+        }
+        self.patches.pos(offset, self.start_pos)
     }
 }
 
@@ -130,7 +158,11 @@ impl Parsed {
 /// Returns the first syntax error (fatal or recovered) when the text is not valid.
 pub fn parse(body: &str, lang: Lang) -> Result<Parsed, SyntaxError> {
     let (program, start_pos) = parse_program(body, lang)?;
-    Ok(Parsed { program, start_pos })
+    Ok(Parsed {
+        program,
+        start_pos,
+        patches: Patches::default(),
+    })
 }
 
 /// Checks that `body` parses, dropping the program (for files no pass has anything to say

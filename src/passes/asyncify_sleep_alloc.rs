@@ -683,7 +683,7 @@ fn renamed_allocate(cx: &Context<'_>) -> Option<Span> {
             f.visit_children_with(self);
         }
     }
-    let marks = marks::numbers(cx.text, cx.parsed.start_pos, &crate::traces::TRACE_NUMBERS);
+    let marks = marks::numbers(cx.text, cx.place(), &crate::traces::TRACE_NUMBERS);
     let mut find = Find {
         marks: &marks,
         found: None,

@@ -417,10 +417,16 @@ impl Plan {
         // named like a target (a source read or reassigned outside the scope).
         let names: Vec<&str> = targets.keys().map(|(name, _)| &**name).collect();
         let words: Vec<Find<'_>> = names.iter().map(|n| Find::Name(n)).collect();
-        let scopes: Vec<Span> = plan.groups.iter().map(|g| g.scope_span).collect();
+        let mut scopes: Vec<Span> = plan.groups.iter().map(|g| g.scope_span).collect();
         for scope in &scopes {
             cx.scopes.prime(*scope);
         }
+        // The contents of re-parsed nodes inside them (see `crate::patch`).
+        let inside: Vec<Span> = scopes
+            .iter()
+            .flat_map(|&s| cx.parsed.patches.inside(s))
+            .collect();
+        scopes.extend(inside);
         let marks = cx.find(&words).with_ranges(scopes);
         let mut uses = Uses {
             cx,
@@ -777,9 +783,8 @@ struct Collector<'a, 'cx> {
 impl Collector<'_, '_> {
     fn scope(&self) -> Span {
         self.scopes.last().copied().unwrap_or_else(|| {
-            let start = self.cx.parsed.start_pos;
             let len = u32::try_from(self.cx.text.len()).expect("small");
-            Span::new(start, start + swc_common::BytePos(len))
+            Span::new(self.cx.parsed.start_pos, self.cx.parsed.pos(len))
         })
     }
 

@@ -175,8 +175,12 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
         match declared {
             None => out.extend(scan.globals(&vars)),
             Some(function) => {
-                let aliases = scan.aliases_before(function.at);
-                let at = marks::at(vec![function.at]);
+                let aliases = if function.program {
+                    Vec::new()
+                } else {
+                    scan.aliases_before(cx.parsed.offset(function.at))
+                };
+                let at = marks::at(vec![function.at], cx.place());
                 let wanted = vars.iter().map(|(name, _)| name.clone()).collect();
                 let mut walker = Walker::new(cx, &leaves, &at, Some(function), aliases, wanted);
                 walker.guarded_ids = scan.guarded_ids.clone();
@@ -337,7 +341,8 @@ struct Walker<'a, 'cx> {
     uses: Vec<(Bid, Use)>,
     /// The function that declares each variable (absent: global, or the program).
     decl_fn: HashMap<Bid, usize>,
-    /// Variables declared with a memory-backed initialiser, and where that declaration ends.
+    /// Variables declared with a memory-backed initialiser, and where that declaration ends
+    /// (a text offset).
     aliases: Vec<(Bid, Held, u32)>,
     props: Vec<PropStore>,
     /// Variables and property names whose `.buffer` the code compares.
@@ -384,12 +389,13 @@ impl Scan {
         out
     }
 
-    /// The aliases declared before `at` (in walk order), to seed a walk that starts there.
-    fn aliases_before(&self, at: BytePos) -> Vec<(Bid, Held, u32)> {
+    /// The aliases declared before `at` (a text offset; in walk order), to seed a walk that
+    /// starts there.
+    fn aliases_before(&self, at: u32) -> Vec<(Bid, Held, u32)> {
         let _ = &self.text;
         self.aliases
             .iter()
-            .filter(|(_, _, end)| BytePos(*end) <= at)
+            .filter(|(_, _, end)| *end <= at)
             .cloned()
             .collect()
     }
@@ -874,8 +880,11 @@ impl Visit for Walker<'_, '_> {
         };
         let held = self.classify(init);
         if let Some(held) = &held {
-            self.aliases
-                .push((self.cx.bid(&binding.id), held.clone(), d.span.hi.0));
+            self.aliases.push((
+                self.cx.bid(&binding.id),
+                held.clone(),
+                self.cx.range(d.span).end,
+            ));
         }
         self.def(&binding.id, self.cx.range(d.span), held);
     }

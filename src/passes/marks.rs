@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 use memchr::memmem::Finder;
 use swc_common::{BytePos, Span, Spanned};
 
+use crate::patch::Patches;
+
 /// Sorted positions, in swc's coordinates, that a sparse walk must reach, and ranges it must
 /// walk entirely.
 #[derive(Debug, Default, Clone)]
@@ -140,44 +142,88 @@ pub(crate) enum Find<'w> {
     Member(&'w str),
 }
 
-/// Marks at the numeric literals of `text` that may equal one of `values` (see
-/// `traces::number_positions`), plus every escape.
-pub(crate) fn numbers(text: &str, start: BytePos, values: &[f64]) -> Marks {
-    let mut at: Vec<BytePos> = escapes(text).iter().map(|&i| start + BytePos(i)).collect();
-    at.extend(
-        crate::traces::number_positions(text, values, false)
-            .into_iter()
-            .map(|i| start + BytePos(u32::try_from(i).expect("inputs are below 4 GiB"))),
-    );
-    at.sort_unstable();
-    at.dedup();
-    Marks {
-        at,
-        ranges: Vec::new(),
+/// Where the text's offsets are in the AST: its first position, where the searched text starts
+/// in the file's text, and the patches of a patched AST (see [`crate::patch`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Place<'a> {
+    start: BytePos,
+    base: u32,
+    patches: &'a Patches,
+}
+
+impl<'a> Place<'a> {
+    pub fn new(start: BytePos, patches: &'a Patches) -> Self {
+        Place {
+            start,
+            base: 0,
+            patches,
+        }
+    }
+
+    /// The place of a slice of the text starting at `base`.
+    pub fn within(self, base: u32) -> Self {
+        Place { base, ..self }
+    }
+
+    #[inline]
+    fn at(self, i: usize) -> BytePos {
+        let offset = self.base + u32::try_from(i).expect("inputs are below 4 GiB");
+        if self.patches.is_empty() {
+            self.start + BytePos(offset)
+        } else {
+            self.patches.pos(offset, self.start)
+        }
+    }
+
+    /// The finished marks: sorted, and a mark inside a re-parsed node also marks the node's
+    /// start, where a walk enters it.
+    fn marks(self, mut at: Vec<BytePos>) -> Marks {
+        if !self.patches.is_empty() {
+            let anchors: Vec<BytePos> = at
+                .iter()
+                .filter_map(|&p| self.patches.anchor_of(p))
+                .collect();
+            at.extend(anchors);
+        }
+        at.sort_unstable();
+        at.dedup();
+        Marks {
+            at,
+            ranges: Vec::new(),
+        }
     }
 }
 
-/// Marks at the given positions.
-pub(crate) fn at(positions: Vec<BytePos>) -> Marks {
-    let mut at = positions;
-    at.sort_unstable();
-    at.dedup();
-    Marks {
-        at,
-        ranges: Vec::new(),
-    }
+/// Marks at the numeric literals of `text` that may equal one of `values` (see
+/// `traces::number_positions`), plus every escape.
+pub(crate) fn numbers(text: &str, place: Place<'_>, values: &[f64]) -> Marks {
+    let mut at: Vec<BytePos> = escapes(text)
+        .iter()
+        .map(|&i| place.at(i as usize))
+        .collect();
+    at.extend(
+        crate::traces::number_positions(text, values, false)
+            .into_iter()
+            .map(|i| place.at(i)),
+    );
+    place.marks(at)
+}
+
+/// Marks at the given positions (of the AST `place` belongs to).
+pub(crate) fn at(positions: Vec<BytePos>, place: Place<'_>) -> Marks {
+    place.marks(positions)
 }
 
 /// Builds the marks of `words` in `text` (which starts at `start` in swc's coordinates), plus
 /// every escape.
-pub(crate) fn find(text: &str, start: BytePos, words: &[Find<'_>]) -> Marks {
-    find_with(text, start, words, &escapes(text))
+pub(crate) fn find(text: &str, place: Place<'_>, words: &[Find<'_>]) -> Marks {
+    find_with(text, place, words, &escapes(text))
 }
 
 /// [`find`], with the text's escapes already found.
-fn find_with(text: &str, start: BytePos, words: &[Find<'_>], escapes: &[u32]) -> Marks {
+fn find_with(text: &str, place: Place<'_>, words: &[Find<'_>], escapes: &[u32]) -> Marks {
     let bytes = text.as_bytes();
-    let mut at: Vec<BytePos> = escapes.iter().map(|&i| start + BytePos(i)).collect();
+    let mut at: Vec<BytePos> = escapes.iter().map(|&i| place.at(i as usize)).collect();
     for word in words {
         let needle = word.word();
         if needle.is_empty() {
@@ -191,21 +237,12 @@ fn find_with(text: &str, start: BytePos, words: &[Find<'_>], escapes: &[u32]) ->
         for i in Finder::new(needle).find_iter(bytes) {
             for pos in std::iter::once(i).chain(shifts.iter().map(|k| i + k)) {
                 if bytes[pos..].starts_with(needle.as_bytes()) && word.keeps(bytes, pos) {
-                    at.push(offset(start, pos));
+                    at.push(place.at(pos));
                 }
             }
         }
     }
-    at.sort_unstable();
-    at.dedup();
-    Marks {
-        at,
-        ranges: Vec::new(),
-    }
-}
-
-fn offset(start: BytePos, i: usize) -> BytePos {
-    start + BytePos(u32::try_from(i).expect("inputs are below 4 GiB"))
+    place.marks(at)
 }
 
 impl Find<'_> {
@@ -451,18 +488,18 @@ fn fixed_hits(bytes: &[u8]) -> Vec<Vec<u32>> {
 }
 
 impl MarkCache {
-    pub fn get(&self, kind: Kind, text: &str, start: BytePos) -> &Marks {
-        self.cells[kind as usize].get_or_init(|| self.find(kind.words(), text, start))
+    pub fn get(&self, kind: Kind, text: &str, place: Place<'_>) -> &Marks {
+        self.cells[kind as usize].get_or_init(|| self.find(kind.words(), text, place))
     }
 
     /// The marks of fixed words (each one of [`WORDS`]).
-    pub fn fixed(&self, words: &[Find<'_>], text: &str, start: BytePos) -> Marks {
+    pub fn fixed(&self, words: &[Find<'_>], text: &str, place: Place<'_>) -> Marks {
         let bytes = text.as_bytes();
         let hits = self.hits.get_or_init(|| fixed_hits(bytes));
         let mut at: Vec<BytePos> = self
             .escapes(text)
             .iter()
-            .map(|&i| start + BytePos(i))
+            .map(|&i| place.at(i as usize))
             .collect();
         for find in words {
             let word = WORDS
@@ -473,15 +510,10 @@ impl MarkCache {
                 hits[word]
                     .iter()
                     .filter(|&&i| find.keeps(bytes, i as usize))
-                    .map(|&i| start + BytePos(i)),
+                    .map(|&i| place.at(i as usize)),
             );
         }
-        at.sort_unstable();
-        at.dedup();
-        Marks {
-            at,
-            ranges: Vec::new(),
-        }
+        place.marks(at)
     }
 
     /// Where a fixed word occurs (offsets into the text).
@@ -497,15 +529,15 @@ impl MarkCache {
     }
 
     /// Marks of any words, sharing the text's escapes and the shared pass's hits.
-    pub fn find(&self, words: &[Find<'_>], text: &str, start: BytePos) -> Marks {
+    pub fn find(&self, words: &[Find<'_>], text: &str, place: Place<'_>) -> Marks {
         let (fixed, other): (Vec<Find<'_>>, Vec<Find<'_>>) =
             words.iter().partition(|w| WORDS.contains(&w.word()));
         match (fixed.is_empty(), other.is_empty()) {
-            (false, true) => self.fixed(&fixed, text, start),
-            (true, _) => find_with(text, start, &other, self.escapes(text)),
+            (false, true) => self.fixed(&fixed, text, place),
+            (true, _) => find_with(text, place, &other, self.escapes(text)),
             (false, false) => {
-                self.fixed(&fixed, text, start)
-                    .with(&find_with(text, start, &other, &[]))
+                self.fixed(&fixed, text, place)
+                    .with(&find_with(text, place, &other, &[]))
             }
         }
     }
@@ -516,7 +548,8 @@ mod tests {
     use super::*;
 
     fn positions(text: &str, words: &[Find<'_>]) -> Vec<u32> {
-        find(text, BytePos(0), words)
+        let patches = Patches::default();
+        find(text, Place::new(BytePos(0), &patches), words)
             .at
             .iter()
             .map(|p| p.0)

@@ -255,7 +255,7 @@ impl<'a> Context<'a> {
             parsed,
             options,
             style: OnceCell::new(),
-            scopes: Scopes::new(&parsed.program),
+            scopes: Scopes::new(&parsed.program, &parsed.patches),
             marks: MarkCache::default(),
             view_reads: OnceCell::new(),
             views: OnceCell::new(),
@@ -271,7 +271,12 @@ impl<'a> Context<'a> {
 
     /// The marks of one kind (see [`marks`]).
     pub fn marks(&self, kind: Kind) -> &Marks {
-        self.marks.get(kind, self.text, self.parsed.start_pos)
+        self.marks.get(kind, self.text, self.place())
+    }
+
+    /// Where the text's offsets are in the AST.
+    pub fn place(&self) -> marks::Place<'_> {
+        marks::Place::new(self.parsed.start_pos, &self.parsed.patches)
     }
 
     /// Where a glue view may be read as a whole: [`Kind::ViewReads`], and every occurrence of
@@ -296,7 +301,7 @@ impl<'a> Context<'a> {
 
     /// Marks of other words (computed on each call).
     pub fn find(&self, words: &[marks::Find<'_>]) -> Marks {
-        self.marks.find(words, self.text, self.parsed.start_pos)
+        self.marks.find(words, self.text, self.place())
     }
 
     /// Where one of the fixed words of [`marks`] occurs (offsets into the text).
@@ -307,7 +312,11 @@ impl<'a> Context<'a> {
     /// Marks of other words inside `span` only.
     pub fn find_in(&self, span: Span, words: &[marks::Find<'_>]) -> Marks {
         let range = self.range(span);
-        marks::find(&self.text[range.as_usize()], span.lo, words)
+        marks::find(
+            &self.text[range.as_usize()],
+            self.place().within(range.start),
+            words,
+        )
     }
 
     /// The scope that declares `ident`.

@@ -680,7 +680,7 @@ impl Own<'_, '_> {
             cx: self.cx,
             marks: &marks,
             bid: &bid,
-            before: at.lo,
+            before: self.cx.range(at).start,
             found: None,
         };
         for stmt in marks.each(self.stmts) {
@@ -692,11 +692,12 @@ impl Own<'_, '_> {
     /// Whether `ident` is declared in this function (a parameter, a local, in a nested block).
     fn declared_here(&self, ident: &Ident) -> bool {
         let scope = self.cx.scope(ident);
-        scope != ScopeId::GLOBAL
-            && scope != ScopeId::TOP
-            && !scope.is_own_name()
-            && self.function.lo <= scope.at()
-            && scope.at() < self.function.hi
+        if scope == ScopeId::GLOBAL || scope == ScopeId::TOP || scope.is_own_name() {
+            return false;
+        }
+        let function = self.cx.range(self.function);
+        let at = self.cx.parsed.offset(scope.at());
+        function.start <= at && at < function.end
     }
 
     /// The refresh this function performs, if it is a refresh function.
@@ -800,8 +801,9 @@ struct Declarators<'a, 'cx> {
     cx: &'a Context<'cx>,
     marks: &'a Marks,
     bid: &'a Bid,
-    before: swc_common::BytePos,
-    found: Option<(swc_common::BytePos, Buffer)>,
+    /// A text offset.
+    before: u32,
+    found: Option<(u32, Buffer)>,
 }
 
 impl Visit for Declarators<'_, '_> {
@@ -817,13 +819,14 @@ impl Visit for Declarators<'_, '_> {
         if !self.marks.covers(d.span) {
             return;
         }
+        let start = self.cx.range(d.span).start;
         if let (Pat::Ident(binding), Some(init)) = (&d.name, &d.init)
-            && d.span.lo < self.before
+            && start < self.before
             && binding.id.sym == self.bid.0
             && self.cx.bid(&binding.id) == *self.bid
-            && self.found.as_ref().is_none_or(|(at, _)| *at < d.span.lo)
+            && self.found.as_ref().is_none_or(|(at, _)| *at < start)
         {
-            self.found = Some((d.span.lo, buffer_of(self.cx, unparen(init))));
+            self.found = Some((start, buffer_of(self.cx, unparen(init))));
         }
         d.init.visit_with(self);
     }

@@ -524,7 +524,7 @@ fn allocation(cx: &Context<'_>, stmt: Span, ident: &Ident, stmts: &[Stmt]) -> Al
 
 /// Plans the fix for the Closure runtime whose `handleSleep` is the function at `sleep`.
 pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
-    let at = marks::at(vec![sleep.lo]);
+    let at = marks::at(vec![sleep.lo], cx.place());
     let mut find = FindSleep {
         cx,
         marks: &at,
@@ -600,8 +600,11 @@ pub(super) fn plan(cx: &Context<'_>, sleep: Span) -> Result<Planned, Refusal> {
     let Some(&(_, first_stmt)) = a
         .normal_blocks
         .iter()
-        .filter(|(block, _)| block.contains(unwind.span))
-        .min_by_key(|(block, _)| block.hi - block.lo)
+        .filter(|(block, _)| {
+            let (block, unwind) = (cx.range(*block), cx.range(unwind.span));
+            block.start <= unwind.start && unwind.end <= block.end
+        })
+        .min_by_key(|(block, _)| cx.range(*block).end - cx.range(*block).start)
     else {
         return Err(refuse(
             None,
