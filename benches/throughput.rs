@@ -1,8 +1,9 @@
 //! `just bench`: growsafe's cost against a parse-only baseline on large real glue.
 //!
 //! For each file: the median time of a bare swc parse (`parse_file_as_program`, no resolver),
-//! of `growsafe::check_source` and of `growsafe::fix_source` (all passes), their ratio to the
-//! parse, and MB/s; and, when Debian's emscripten is installed, Emscripten's own `growableHeap`
+//! of `growsafe::check_source` and of `growsafe::fix_source` (all passes), run interleaved (a
+//! parse, a check, a fix, and again) so that a change of load hits all three alike; their ratio
+//! to the parse (the median of the per-run ratios), and MB/s; and, when Debian's emscripten is installed, Emscripten's own `growableHeap`
 //! JS optimizer pass (`node tools/acorn-optimizer.js FILE growableHeap`, a separate process, so
 //! the ratio includes Node's start-up; `--exportES6` so ES-module glue parses too) as a peer. Files: the pinned npm glue fetched by
 //! `scripts/fetch-real-glue.sh` into `target/real-glue`, or the files named on the command line.
@@ -35,17 +36,36 @@ fn median(mut runs: Vec<Duration>) -> Duration {
     runs[runs.len() / 2]
 }
 
-fn time(runs: usize, mut f: impl FnMut()) -> Duration {
-    f(); // warm up
-    median(
-        (0..runs)
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed()
-            })
-            .collect(),
-    )
+fn time_one(f: &mut dyn FnMut()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}
+
+/// Runs each of `fs` `runs` times, interleaved (one run of each, then again), so that a change
+/// of load on the machine hits all of them alike: each one's median time, and the median of
+/// each one's per-run ratio to the first.
+fn interleaved<const N: usize>(
+    runs: usize,
+    mut fs: [&mut dyn FnMut(); N],
+) -> ([Duration; N], [f64; N]) {
+    for f in &mut fs {
+        f(); // warm up
+    }
+    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
+    for _ in 0..runs {
+        for (f, t) in fs.iter_mut().zip(&mut times) {
+            t.push(time_one(*f));
+        }
+    }
+    let ratios = std::array::from_fn(|i| {
+        let mut r: Vec<f64> = (0..runs)
+            .map(|k| times[i][k].as_secs_f64() / times[0][k].as_secs_f64())
+            .collect();
+        r.sort_by(f64::total_cmp);
+        r[runs / 2]
+    });
+    (times.map(median), ratios)
 }
 
 fn parse_only(text: &str) {
@@ -210,7 +230,8 @@ fn main() {
         files.sort();
     }
     println!(
-        "runs per measurement: {runs} (median); times in ms; ratios against the bare swc parse"
+        "runs per measurement: {runs}, interleaved; times in ms (medians); ratios against the bare \
+         swc parse (medians of the per-run ratios)"
     );
     println!(
         "{:<44} {:>7} {:>8} {:>8} {:>6} {:>8} {:>6} {:>8} {:>10} {:>16}",
@@ -230,9 +251,14 @@ fn main() {
         let text = std::fs::read_to_string(&path).unwrap();
         let lang = Lang::from_path(&path);
         let mb = text.len() as f64 / 1e6;
-        let parse = time(runs, || parse_only(&text));
-        let check = time(runs, || drop(check_source(&text, lang, &options).unwrap()));
-        let fix = time(runs, || drop(fix_source(&text, lang, &options).unwrap()));
+        let ([parse, check, fix], [_, check_x, fix_x]) = interleaved(
+            runs,
+            [
+                &mut || parse_only(&text),
+                &mut || drop(check_source(&text, lang, &options).unwrap()),
+                &mut || drop(fix_source(&text, lang, &options).unwrap()),
+            ],
+        );
         let peer = growable_heap(&path).map_or_else(
             || "-".to_owned(),
             |d| format!("{:.2}", d.as_secs_f64() / parse.as_secs_f64()),
@@ -248,9 +274,9 @@ fn main() {
             mb,
             ms(parse),
             ms(check),
-            check.as_secs_f64() / parse.as_secs_f64(),
+            check_x,
             ms(fix),
-            fix.as_secs_f64() / parse.as_secs_f64(),
+            fix_x,
             mb / fix.as_secs_f64(),
             peer,
             peak,

@@ -48,6 +48,7 @@ pub use preprocess::Variant;
 pub use source::Lang;
 
 use passes::Context;
+use passes::marks::MarkCache;
 use preprocess::{Library, Reading};
 use source::{Parsed, SourceText, SyntaxError, parse, with_big_stack};
 
@@ -208,11 +209,18 @@ pub struct FixOutput {
 pub fn check_source(text: &str, lang: Lang, options: &Options) -> Result<CheckOutput, Error> {
     let source = SourceText::new(text);
     let body = source.body;
-    let round = with_big_stack(body.len(), || analyze_file(body, lang, options))
-        .map_err(Error::Internal)??;
+    let (round, lines) = with_big_stack(body.len(), || {
+        source::beside(
+            body.len(),
+            || analyze_file(body, lang, options),
+            || LineIndex::new(body),
+        )
+    })
+    .map_err(Error::Internal)?;
+    let round = round?;
     Ok(CheckOutput {
         analysis: round.analysis,
-        lines: LineIndex::new(body),
+        lines,
         bom: source.bom,
         library: round.library,
     })
@@ -233,9 +241,9 @@ pub fn check_source(text: &str, lang: Lang, options: &Options) -> Result<CheckOu
 pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput, Error> {
     let source = SourceText::new(text);
     let body = source.body;
-    let (fixed, applied, last) =
+    let (fixed, applied, last, lines) =
         with_big_stack(body.len(), || fix_body(body, lang, options)).map_err(Error::Internal)??;
-    let lines = LineIndex::new(&fixed);
+    let lines = lines.unwrap_or_else(|| LineIndex::new(&fixed));
     let changed = fixed != body;
     let text = if changed {
         source.reassemble(&fixed)
@@ -252,13 +260,13 @@ pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput
     })
 }
 
-fn fix_body(
-    body: &str,
-    lang: Lang,
-    options: &Options,
-) -> Result<(String, Vec<Applied>, Round), Error> {
+fn fix_body(body: &str, lang: Lang, options: &Options) -> Result<Fixed, Error> {
     fix_body_with(body, lang, options, true)
 }
+
+/// What [`fix_body`] hands back: the fixed text, the fixes applied, the last round's analysis,
+/// and the fixed text's line index when it was built beside that round.
+type Fixed = (String, Vec<Applied>, Round, Option<LineIndex>);
 
 /// [`fix_body`], optionally parsing every round in full instead of patching (for tests).
 fn fix_body_with(
@@ -266,11 +274,13 @@ fn fix_body_with(
     lang: Lang,
     options: &Options,
     patching: bool,
-) -> Result<(String, Vec<Applied>, Round), Error> {
+) -> Result<Fixed, Error> {
     let threshold = Applicability::Safe;
     let mut current = body.to_owned();
     let (mut round, mut parsed) = analyze_file_keeping(&current, lang, options, patching)?;
     let mut applied = Vec::new();
+    // The line index of `current`, when built beside its analysis.
+    let mut lines_of_current = None;
     // For a library file: the readings the input parses in, which the fixed text must parse in
     // too (computed when the first fix is about to be applied).
     let mut must_parse: Option<Vec<Variant>> = None;
@@ -281,7 +291,7 @@ fn fix_body_with(
             if let Some(parsed) = parsed {
                 source::drop_later(current.len(), parsed);
             }
-            return Ok((current, applied, round));
+            return Ok((current, applied, round, lines_of_current));
         }
         let passes = distinct_passes(taken.iter().map(|f| f.pass));
         let mut starts: Vec<u32> = taken.iter().map(|f| f.range.start).collect();
@@ -320,24 +330,40 @@ fn fix_body_with(
         }
         // The next round: the previous AST with the edited nodes re-parsed, when that works
         // (see `patch`); else the fixed text parsed again.
-        let patched = parsed
-            .take()
-            .and_then(|p| patch::patch(p, &next, &spliced, lang));
-        round = match patched {
-            Some(patched) => {
-                let round = analyze_patched(&next, &patched, options);
-                source::drop_later(next.len(), patched);
-                round
-            }
-            None => analyze_file(&next, lang, options).map_err(|e| match e {
-                Error::Syntax {
-                    message,
-                    line,
-                    column,
-                } => broke(format!("{message} at {line}:{column}")),
-                other => other,
-            })?,
-        };
+        // The text searches of the passes run beside the patching.
+        let marks = MarkCache::default();
+        let (patched, ()) = source::beside(
+            next.len(),
+            || {
+                parsed
+                    .take()
+                    .and_then(|p| patch::patch(p, &next, &spliced, lang))
+            },
+            || marks.prefill(&next),
+        );
+        // The fixed text's line index is built beside its analysis: the caller needs it when
+        // this is the last round, as it usually is.
+        let (analysed, lines) = source::beside(
+            next.len(),
+            || match patched {
+                Some(patched) => {
+                    let round = analyze_patched(&next, &patched, options, marks);
+                    source::drop_later(next.len(), patched);
+                    Ok(round)
+                }
+                None => analyze_file(&next, lang, options),
+            },
+            || LineIndex::new(&next),
+        );
+        lines_of_current = Some(lines);
+        round = analysed.map_err(|e| match e {
+            Error::Syntax {
+                message,
+                line,
+                column,
+            } => broke(format!("{message} at {line}:{column}")),
+            other => other,
+        })?;
         if round.library.as_ref().is_some_and(LibraryReport::split) {
             return Err(broke(
                 "the `#if` branches of the fixed Emscripten JS library no longer parse together"
@@ -426,9 +452,9 @@ fn analyze_file_keeping(
 }
 
 /// Analyses a patched AST of `body` (the next round of a fix).
-fn analyze_patched(body: &str, parsed: &Parsed, options: &Options) -> Round {
+fn analyze_patched(body: &str, parsed: &Parsed, options: &Options, marks: MarkCache) -> Round {
     let mut round = Round {
-        analysis: analyze(body, parsed, options),
+        analysis: analyze_with(body, parsed, options, marks),
         library: None,
     };
     suppressions(body, &mut round.analysis, options);
@@ -475,8 +501,11 @@ fn read_and_analyze_with(
             };
             return Ok((round, None));
         }
-        let parsed = parse(body, lang).map_err(|e| syntax_error(body, &e))?;
-        let analysis = analyze(body, &parsed, options);
+        // The text searches of the passes run beside the parse.
+        let marks = MarkCache::default();
+        let (parsed, ()) = source::beside(body.len(), || parse(body, lang), || marks.prefill(body));
+        let parsed = parsed.map_err(|e| syntax_error(body, &e))?;
+        let analysis = analyze_with(body, &parsed, options, marks);
         let round = Round {
             analysis,
             library: None,
@@ -696,11 +725,57 @@ fn distinct_passes(passes: impl Iterator<Item = PassId>) -> Vec<PassId> {
 }
 
 fn analyze(text: &str, parsed: &Parsed, options: &Options) -> Analysis {
-    let cx = Context::new(text, parsed, options);
+    analyze_with(text, parsed, options, MarkCache::default())
+}
+
+/// [`analyze`], with the text searches that are already done.
+fn analyze_with(text: &str, parsed: &Parsed, options: &Options, marks: MarkCache) -> Analysis {
+    let cx = Context::with_marks(text, parsed, options, marks);
     let passes = options.passes();
     let mut analysis = Analysis::default();
-    for pass in passes {
-        pass.analyze(&cx, &mut analysis);
+    if passes.len() > 1 && source::on_parser_pool(text.len()) {
+        // The passes run side by side on the parser pool (whose threads all have the stack
+        // this input needs), in groups that share an analysis (so no job waits for another's),
+        // each pass into its own analysis, merged in pass order: the result is the same as one
+        // after the other. The heap views every pass needs come first.
+        use rayon::prelude::*;
+        let group = |pass: PassId| match pass {
+            PassId::HeapSnapshot | PassId::HeapDestructure => 0,
+            PassId::StoredHeapView | PassId::KeptBufferView => 1,
+            PassId::AsyncifySleepAlloc => 2,
+            PassId::HeapObjectCopy => 3,
+            PassId::UnusedSuppression => 4,
+        };
+        let mut groups: Vec<Vec<(usize, PassId)>> = Vec::new();
+        for (order, &pass) in passes.iter().enumerate() {
+            match groups.iter_mut().find(|g| group(g[0].1) == group(pass)) {
+                Some(g) => g.push((order, pass)),
+                None => groups.push(vec![(order, pass)]),
+            }
+        }
+        cx.views();
+        let mut each: Vec<(usize, Analysis)> = groups
+            .par_iter()
+            .with_max_len(1)
+            .flat_map_iter(|g| {
+                g.iter()
+                    .map(|&(order, pass)| {
+                        let mut own = Analysis::default();
+                        pass.analyze(&cx, &mut own);
+                        (order, own)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        each.sort_by_key(|(order, _)| *order);
+        for (_, own) in each {
+            analysis.findings.extend(own.findings);
+            analysis.remarks.extend(own.remarks);
+        }
+    } else {
+        for pass in passes {
+            pass.analyze(&cx, &mut analysis);
+        }
     }
     analysis.findings.sort_by_key(|f| (f.range.start, f.pass));
     analysis

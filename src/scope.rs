@@ -19,8 +19,7 @@
 //! expression's name inside it; in sloppy code a function declared in a block is also hoisted
 //! to the enclosing function. Type-only TypeScript declarations bind nothing.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rustc_hash::FxHashMap as HashMap;
 use swc_atoms::Atom;
@@ -162,9 +161,10 @@ pub struct Scopes<'a> {
     /// anchor (see [`crate::patch`]).
     patches: &'a Patches,
     /// Declarations of the scopes met so far.
-    decls: RefCell<HashMap<ScopeId, Rc<Decls>>>,
+    /// (Behind locks: the passes of a round share one `Scopes` across threads.)
+    decls: Mutex<HashMap<ScopeId, Arc<Decls>>>,
     /// Answers so far, by the identifier's start.
-    resolved: RefCell<HashMap<BytePos, ScopeId>>,
+    resolved: Mutex<HashMap<BytePos, ScopeId>>,
 }
 
 impl<'a> Scopes<'a> {
@@ -172,28 +172,28 @@ impl<'a> Scopes<'a> {
         Scopes {
             program,
             patches,
-            decls: RefCell::default(),
-            resolved: RefCell::default(),
+            decls: Mutex::default(),
+            resolved: Mutex::default(),
         }
     }
 
     /// The scope that declares `ident` (an identifier of this file's AST, at its position).
     pub fn resolve(&self, ident: &Ident) -> ScopeId {
         let at = ident.span.lo;
-        if let Some(&scope) = self.resolved.borrow().get(&at) {
+        if let Some(&scope) = lock(&self.resolved).get(&at) {
             return scope;
         }
         self.resolve_range(at, at + BytePos(1));
-        let scope = self.resolved.borrow().get(&at).copied();
+        let scope = lock(&self.resolved).get(&at).copied();
         scope.unwrap_or_else(|| {
             // Not found where its span says (a node whose span does not cover its children):
             // resolved by name from the top.
-            let top = self.decls.borrow().get(&ScopeId::TOP).cloned();
+            let top = lock(&self.decls).get(&ScopeId::TOP).cloned();
             let scope = match top {
                 Some(decls) if decls.contains_key(&ident.sym) => ScopeId::TOP,
                 _ => ScopeId::GLOBAL,
             };
-            self.resolved.borrow_mut().insert(at, scope);
+            lock(&self.resolved).insert(at, scope);
             scope
         })
     }
@@ -222,7 +222,7 @@ impl<'a> Scopes<'a> {
 
     /// How `name` is declared in `scope`, if it is (a scope met by an earlier question).
     pub fn declaration(&self, scope: ScopeId, name: &Atom) -> Option<DeclInfo> {
-        self.decls.borrow().get(&scope)?.get(name).copied()
+        lock(&self.decls).get(&scope)?.get(name).copied()
     }
 
     fn resolve_range(&self, lo: BytePos, hi: BytePos) {
@@ -273,9 +273,15 @@ impl<'a> Scopes<'a> {
             Program::Script(s) => descent.visit_stmts(&s.body),
         }
         let function_at = descent.function_at;
-        self.resolved.borrow_mut().extend(out);
+        lock(&self.resolved).extend(out);
         function_at
     }
+}
+
+/// Locks one of the caches; a panic elsewhere cannot leave them inconsistent (each update is
+/// one insertion), so a poisoned lock is used as is.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Whether the program is strict from its start (a module, or `"use strict"` first).
@@ -600,10 +606,10 @@ struct Descent<'s> {
     lo: BytePos,
     hi: BytePos,
     /// The scopes around the node being visited, innermost last, with their declarations.
-    frames: Vec<(ScopeId, Rc<Decls>)>,
+    frames: Vec<(ScopeId, Arc<Decls>)>,
     /// Whether the code being visited is strict.
     strict: Vec<bool>,
-    cache: &'s RefCell<HashMap<ScopeId, Rc<Decls>>>,
+    cache: &'s Mutex<HashMap<ScopeId, Arc<Decls>>>,
     /// Every identifier resolved, by its start.
     out: &'s mut HashMap<BytePos, ScopeId>,
     /// For the last identifier resolved: where the innermost function around it starts.
@@ -619,12 +625,13 @@ impl Descent<'_> {
     fn enter(&mut self, frame: Frame<'_>, directive: bool) {
         let strict = directive || self.strict.last().copied().unwrap_or(false);
         let id = frame.id();
-        let decls = Rc::clone(
-            self.cache
-                .borrow_mut()
-                .entry(id)
-                .or_insert_with(|| Rc::new(declarations(frame, strict))),
-        );
+        let known = lock(self.cache).get(&id).cloned();
+        // Collected outside the lock (another thread may collect the same scope meanwhile:
+        // the first one stored wins, and both are the same).
+        let decls = known.unwrap_or_else(|| {
+            let decls = Arc::new(declarations(frame, strict));
+            Arc::clone(lock(self.cache).entry(id).or_insert(decls))
+        });
         self.frames.push((id, decls));
         self.strict.push(strict);
     }

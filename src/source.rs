@@ -330,6 +330,20 @@ pub fn on_parser_pool(input_len: usize) -> bool {
         && rayon::current_thread_index().is_some()
 }
 
+/// Runs `a` on this thread and `b` beside it on the parser pool when this thread is one of the
+/// pool's (see [`on_parser_pool`]); else one after the other.
+pub(crate) fn beside<A: Send, B: Send>(
+    input_len: usize,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if on_parser_pool(input_len) {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}
+
 /// Runs `f` on a thread with a stack sized for `input_len` bytes of input: at least 1 GiB,
 /// 1 KiB more per input byte, at most 16 GiB. This reserves address space only; pages are
 /// touched as deep as the input really goes.

@@ -69,11 +69,15 @@ fn detect_indent(text: &str) -> String {
     let mut widths = [0usize; 9];
     let mut previous = 0usize;
     for line in text.lines().take(5_000) {
-        let blank = if line.is_ascii() {
-            line.bytes()
-                .all(|b| b.is_ascii_whitespace() || b == b'\x0b')
-        } else {
-            line.trim().is_empty()
+        // Blank: only whitespace. Only the leading whitespace is looked at, unless a non-ASCII
+        // character follows it (which may be whitespace too).
+        let blank = match line
+            .bytes()
+            .find(|&b| !(b.is_ascii_whitespace() || b == b'\x0b'))
+        {
+            None => true,
+            Some(b) if b.is_ascii() => false,
+            Some(_) => line.trim().is_empty(),
         };
         if blank {
             continue;

@@ -488,6 +488,13 @@ fn fixed_hits(bytes: &[u8]) -> Vec<Vec<u32>> {
 }
 
 impl MarkCache {
+    /// Does the text searches every round needs (the fixed words, the escapes) ahead of the
+    /// passes: beside the parse, on another thread.
+    pub fn prefill(&self, text: &str) {
+        self.hits.get_or_init(|| fixed_hits(text.as_bytes()));
+        self.escapes(text);
+    }
+
     pub fn get(&self, kind: Kind, text: &str, place: Place<'_>) -> &Marks {
         self.cells[kind as usize].get_or_init(|| self.find(kind.words(), text, place))
     }

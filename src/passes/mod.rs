@@ -1,5 +1,7 @@
-//! The passes: one hazard per file, each a read-only walk over the resolver-annotated AST that
-//! reports [`Finding`](crate::Finding)s, some carrying a fix.
+//! The passes: one hazard per file, each a read-only walk over the AST that reports
+//! [`Finding`](crate::Finding)s, some carrying a fix. A walk descends only where the words it
+//! looks for occur ([`marks`]) and resolves the names it meets by scope on demand
+//! ([`crate::scope`]).
 //!
 //! The registry is the [`PassId`] enum: adding a pass means a variant, a file, and a line in
 //! each `match` below.
@@ -249,14 +251,25 @@ pub(crate) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
+    #[cfg(test)]
     pub fn new(text: &'a str, parsed: &'a Parsed, options: &'a Options) -> Self {
+        Self::with_marks(text, parsed, options, MarkCache::default())
+    }
+
+    /// A context whose text searches may already be done (see [`MarkCache::prefill`]).
+    pub fn with_marks(
+        text: &'a str,
+        parsed: &'a Parsed,
+        options: &'a Options,
+        marks: MarkCache,
+    ) -> Self {
         Context {
             text,
             parsed,
             options,
             style: OnceCell::new(),
             scopes: Scopes::new(&parsed.program, &parsed.patches),
-            marks: MarkCache::default(),
+            marks,
             view_reads: OnceCell::new(),
             views: OnceCell::new(),
             destructure: heap_destructure::PlanCell::new(),

@@ -31,7 +31,7 @@
 //!   (`wasmMemory.toResizableBuffer()`, directly or through a function that only returns it):
 //!   such views grow in place and never detach.
 
-use std::cell::RefCell;
+use std::sync::{Mutex, PoisonError};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -114,7 +114,7 @@ pub(crate) struct Views {
     helpers: HashMap<Bid, Helper>,
     /// For each helper name asked about: in how many scopes the file binds that name (a helper
     /// is only called by name where its name means it everywhere).
-    binders: RefCell<HashMap<Atom, usize>>,
+    binders: Mutex<HashMap<Atom, usize>>,
     /// The `toResizableBuffer()` call every refresh function builds its views over, if so.
     resizable: Option<Span>,
 }
@@ -297,7 +297,13 @@ impl Views {
     /// In how many scopes the file binds `name` (as a declared or assigned name, a function or
     /// a class declaration).
     fn binder_count(&self, cx: &Context<'_>, name: &Atom) -> usize {
-        if let Some(&count) = self.binders.borrow().get(name) {
+        let known = self
+            .binders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .copied();
+        if let Some(count) = known {
             return count;
         }
         let marks = cx.find(&[Find::Name(name)]);
@@ -309,7 +315,10 @@ impl Views {
         };
         visit_program(&cx.parsed.program, &mut binders);
         let count = binders.scopes.len();
-        self.binders.borrow_mut().insert(name.clone(), count);
+        self.binders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.clone(), count);
         count
     }
 
