@@ -48,7 +48,8 @@ pub use preprocess::Variant;
 pub use source::Lang;
 
 use passes::Context;
-use passes::marks::MarkCache;
+use passes::marks::{self, MarkCache};
+use passes::views::Views;
 use preprocess::{Library, Reading};
 use source::{Parsed, SourceText, SyntaxError, parse, with_big_stack};
 
@@ -288,7 +289,7 @@ fn fix_body_with(
         let (next, taken, spliced) =
             fix::apply_fixes_spliced(&current, &round.analysis.findings, threshold);
         if taken.is_empty() {
-            if let Some(parsed) = parsed {
+            if let Some((parsed, _)) = parsed {
                 source::drop_later(current.len(), parsed);
             }
             return Ok((current, applied, round, lines_of_current));
@@ -335,9 +336,21 @@ fn fix_body_with(
         let (patched, ()) = source::beside(
             next.len(),
             || {
-                parsed
-                    .take()
-                    .and_then(|p| patch::patch(p, &next, &spliced, lang))
+                let (previous, views) = parsed.take()?;
+                let start = previous.start_pos;
+                let patched = patch::patch(previous, &next, &spliced, lang)?;
+                // The heap views stay those of the previous round when no edited node held
+                // or holds a word their search looks for (and no function was renamed): the
+                // walk that builds them then meets the same nodes, and no edit inside a node
+                // can change what a name outside it refers to.
+                let views = views.filter(|_| {
+                    !patched.patches.renames()
+                        && patched.patches.edited(start).all(|(old, new)| {
+                            !marks::may_touch(marks::Kind::Views, current.as_bytes(), old)
+                                && !marks::may_touch(marks::Kind::Views, next.as_bytes(), new)
+                        })
+                });
+                Some((patched, views.map(Views::carried)))
             },
             || marks.prefill(&next),
         );
@@ -346,8 +359,8 @@ fn fix_body_with(
         let (analysed, lines) = source::beside(
             next.len(),
             || match patched {
-                Some(patched) => {
-                    let round = analyze_patched(&next, &patched, options, marks);
+                Some((patched, views)) => {
+                    let round = analyze_patched(&next, &patched, options, marks, views);
                     source::drop_later(next.len(), patched);
                     Ok(round)
                 }
@@ -445,16 +458,26 @@ fn analyze_file_keeping(
     lang: Lang,
     options: &Options,
     keep: bool,
-) -> Result<(Round, Option<Parsed>), Error> {
+) -> Result<(Round, Option<Carried>), Error> {
     let (mut round, parsed) = read_and_analyze_with(body, lang, options, true, keep)?;
     suppressions(body, &mut round.analysis, options);
     Ok((round, parsed))
 }
 
-/// Analyses a patched AST of `body` (the next round of a fix).
-fn analyze_patched(body: &str, parsed: &Parsed, options: &Options, marks: MarkCache) -> Round {
+/// What a round of `fix` hands to the next: the AST and, if built, the heap views.
+type Carried = (Parsed, Option<Views>);
+
+/// Analyses a patched AST of `body` (the next round of a fix), with the text searches done and
+/// the heap views when they are known.
+fn analyze_patched(
+    body: &str,
+    parsed: &Parsed,
+    options: &Options,
+    marks: MarkCache,
+    views: Option<Views>,
+) -> Round {
     let mut round = Round {
-        analysis: analyze_with(body, parsed, options, marks),
+        analysis: analyze_with(body, parsed, options, marks, views).0,
         library: None,
     };
     suppressions(body, &mut round.analysis, options);
@@ -487,7 +510,7 @@ fn read_and_analyze_with(
     options: &Options,
     fast_path: bool,
     keep: bool,
-) -> Result<(Round, Option<Parsed>), Error> {
+) -> Result<(Round, Option<Carried>), Error> {
     let Some(library) = scan_library(body, lang)? else {
         if fast_path && !traces::has_traces(body, lang) {
             // No pass can report anything and nothing will be written: the file is answered
@@ -505,13 +528,13 @@ fn read_and_analyze_with(
         let marks = MarkCache::default();
         let (parsed, ()) = source::beside(body.len(), || parse(body, lang), || marks.prefill(body));
         let parsed = parsed.map_err(|e| syntax_error(body, &e))?;
-        let analysis = analyze_with(body, &parsed, options, marks);
+        let (analysis, views) = analyze_with(body, &parsed, options, marks, None);
         let round = Round {
             analysis,
             library: None,
         };
         if keep {
-            return Ok((round, Some(parsed)));
+            return Ok((round, Some((parsed, views))));
         }
         source::drop_later(body.len(), parsed);
         return Ok((round, None));
@@ -725,12 +748,19 @@ fn distinct_passes(passes: impl Iterator<Item = PassId>) -> Vec<PassId> {
 }
 
 fn analyze(text: &str, parsed: &Parsed, options: &Options) -> Analysis {
-    analyze_with(text, parsed, options, MarkCache::default())
+    analyze_with(text, parsed, options, MarkCache::default(), None).0
 }
 
-/// [`analyze`], with the text searches that are already done.
-fn analyze_with(text: &str, parsed: &Parsed, options: &Options, marks: MarkCache) -> Analysis {
-    let cx = Context::with_marks(text, parsed, options, marks);
+/// [`analyze`], with the text searches that are already done and the heap views when they are
+/// known; also hands back the heap views (when a pass asked for them).
+fn analyze_with(
+    text: &str,
+    parsed: &Parsed,
+    options: &Options,
+    marks: MarkCache,
+    views: Option<Views>,
+) -> (Analysis, Option<Views>) {
+    let cx = Context::with(text, parsed, options, marks, views);
     let passes = options.passes();
     let mut analysis = Analysis::default();
     if passes.len() > 1 && source::on_parser_pool(text.len()) {
@@ -781,7 +811,7 @@ fn analyze_with(text: &str, parsed: &Parsed, options: &Options, marks: MarkCache
     analysis
         .remarks
         .sort_by_key(|r| (r.range.map(|r| r.start), r.pass));
-    analysis
+    (analysis, cx.into_views())
 }
 
 fn syntax_error(body: &str, e: &SyntaxError) -> Error {

@@ -60,6 +60,8 @@ impl Unit {
 pub struct Patches {
     /// By position.
     units: Vec<Unit>,
+    /// A re-parsed function declaration has another name than before.
+    renames: bool,
 }
 
 impl Patches {
@@ -103,6 +105,20 @@ impl Patches {
             shift += unit.growth();
         }
         start + BytePos(u32::try_from(i64::from(offset) - shift).expect("inside the text"))
+    }
+
+    /// Each re-parsed node's range in the previous text and in the new one (`start` is the
+    /// previous text's first position).
+    pub(crate) fn edited(&self, start: BytePos) -> impl Iterator<Item = (TextRange, TextRange)> {
+        self.units.iter().map(move |u| {
+            let old = TextRange::new((u.anchor.lo - start).0, (u.anchor.hi - start).0);
+            (old, u.new)
+        })
+    }
+
+    /// Whether a re-parsed function declaration has another name than before.
+    pub(crate) fn renames(&self) -> bool {
+        self.renames
     }
 
     /// The start of the node a virtual position belongs to (for a position of the previous
@@ -221,12 +237,16 @@ pub(crate) fn patch(
     let mut splice = Splice {
         replacements,
         done: 0,
+        renames: false,
     };
     parsed.program.visit_mut_with(&mut splice);
     if splice.done != patches.len() {
         return None;
     }
-    parsed.patches = Patches { units: patches };
+    parsed.patches = Patches {
+        units: patches,
+        renames: splice.renames,
+    };
     Some(parsed)
 }
 
@@ -440,6 +460,8 @@ impl Visit for Enclosing {
 struct Splice {
     replacements: Vec<(Span, Node)>,
     done: usize,
+    /// A function declaration got another name.
+    renames: bool,
 }
 
 impl Splice {
@@ -481,9 +503,10 @@ impl VisitMut for Splice {
         if !self.wants(span) {
             return;
         }
-        if matches!(stmt, Stmt::Decl(Decl::Fn(_)))
+        if let Stmt::Decl(Decl::Fn(old)) = stmt
             && let Some(Node::FnDecl(mut node)) = self.take(span, false)
         {
+            self.renames |= node.ident.sym != old.ident.sym;
             node.function.span = span;
             *stmt = Stmt::Decl(Decl::Fn(node));
             return;

@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 use memchr::memmem::Finder;
 use swc_common::{BytePos, Span, Spanned};
 
+use crate::diagnostic::TextRange;
 use crate::patch::Patches;
 
 /// Sorted positions, in swc's coordinates, that a sparse walk must reach, and ranges it must
@@ -432,6 +433,19 @@ impl Kind {
     }
 }
 
+/// Whether a word of `kind`, or an escape that could spell one, may occur in `bytes` or reach
+/// into it from up to 16 bytes around `range` (the longest fixed word is 17 bytes long).
+pub(crate) fn may_touch(kind: Kind, bytes: &[u8], range: TextRange) -> bool {
+    let lo = (range.start as usize).saturating_sub(16);
+    let hi = (range.end as usize + 16).min(bytes.len());
+    let window = &bytes[lo..hi];
+    memchr::memchr(b'\\', window).is_some()
+        || kind
+            .words()
+            .iter()
+            .any(|w| memchr::memmem::find(window, w.word().as_bytes()).is_some())
+}
+
 /// Every occurrence of every fixed word, by word: one leftmost-first pass, plus the
 /// occurrences a match hides by overlapping them (`HEAProxy` holds `HEAP` and `Proxy`; `....`
 /// holds `...` twice).
@@ -561,6 +575,29 @@ mod tests {
             .iter()
             .map(|p| p.0)
             .collect()
+    }
+
+    #[test]
+    fn words_near_a_range() {
+        let text = b"var a = { HEAP8 }; var u8 = new Uint8Array(b); var c = { x: 1 };";
+        let at = |s: &str| {
+            let i = memchr::memmem::find(text, s.as_bytes()).unwrap();
+            TextRange::new(
+                u32::try_from(i).unwrap(),
+                u32::try_from(i + s.len()).unwrap(),
+            )
+        };
+        assert!(!may_touch(Kind::Views, text, at("{ HEAP8 }")));
+        assert!(may_touch(Kind::Views, text, at("new Uint8Array(b)")));
+        // A word that starts within 16 bytes of the range may reach into it.
+        assert!(may_touch(Kind::Views, text, at("(b); var c")));
+        assert!(!may_touch(Kind::Views, text, at("{ x: 1 }")));
+        // An escape may spell any word.
+        assert!(may_touch(
+            Kind::Views,
+            b"var o = { a: '\\u0061' };",
+            at("{ HEAP8 }")
+        ));
     }
 
     #[test]

@@ -253,15 +253,17 @@ pub(crate) struct Context<'a> {
 impl<'a> Context<'a> {
     #[cfg(test)]
     pub fn new(text: &'a str, parsed: &'a Parsed, options: &'a Options) -> Self {
-        Self::with_marks(text, parsed, options, MarkCache::default())
+        Self::with(text, parsed, options, MarkCache::default(), None)
     }
 
-    /// A context whose text searches may already be done (see [`MarkCache::prefill`]).
-    pub fn with_marks(
+    /// A context whose text searches may already be done (see [`MarkCache::prefill`]), and
+    /// whose heap views may be known (see [`views::Views::carried`]).
+    pub fn with(
         text: &'a str,
         parsed: &'a Parsed,
         options: &'a Options,
         marks: MarkCache,
+        views: Option<views::Views>,
     ) -> Self {
         Context {
             text,
@@ -271,10 +273,15 @@ impl<'a> Context<'a> {
             scopes: Scopes::new(&parsed.program, &parsed.patches),
             marks,
             view_reads: OnceCell::new(),
-            views: OnceCell::new(),
+            views: views.map_or_else(OnceCell::new, OnceCell::from),
             destructure: heap_destructure::PlanCell::new(),
             kept: kept::KeptCell::new(),
         }
+    }
+
+    /// The heap views, if they were built.
+    pub fn into_views(self) -> Option<views::Views> {
+        self.views.into_inner()
     }
 
     /// How generated code should look.

@@ -12,8 +12,9 @@
 //! `new Int16Array(X);` statement, which Closure leaves for unused views, counts towards the two),
 //! or once to a target named like a view. Chains count once and give every target:
 //! `Module['HEAP8'] = HEAP8 = new Int8Array(b)`, Closure's `a.HEAP32 = K = new Int32Array(b)`.
-//! Each binding is resolved by swc's resolver (`Id`), never by name, and its view is its name
-//! when it is named like one, else the constructor's (`K = new Int32Array(b)`: `K` is `HEAP32`).
+//! Each binding is resolved by scope (`crate::scope`'s `Bid`), never by name, and its view is
+//! its name when it is named like one, else the constructor's (`K = new Int32Array(b)`: `K` is
+//! `HEAP32`).
 //! This finds `updateGlobalBufferAndViews` / `updateMemoryViews` inside `MODULARIZE` and
 //! `EXPORT_ES6` factory functions and after Closure renamed everything, while a local that
 //! happens to be called `HEAP8` (a parameter, a local the function assigns itself) is still not
@@ -182,6 +183,16 @@ impl Views {
             views.helpers.insert(binding.clone(), helper);
         }
         views
+    }
+
+    /// These views for the next round of a fix whose edits cannot have changed them (no word
+    /// [`Views::build`] looks for in or near an edited node, no function renamed: see
+    /// `fix_body_with`), without what was worked out on the whole previous text.
+    pub fn carried(self) -> Views {
+        Views {
+            binders: Mutex::default(),
+            ..self
+        }
     }
 
     /// The view `ident` refers to: rule (a) or (b) of the module documentation.
