@@ -869,28 +869,29 @@ mod tests {
         assert!(analysis.findings[2].fix.is_some());
     }
 
-    /// Every fixture and pinned real glue file (`target/real-glue`, when fetched).
-    fn corpus() -> Vec<std::path::PathBuf> {
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else if path.extension().is_some_and(|e| {
-                    ["js", "mjs", "cjs", "ts", "mts", "cts", "tsx"]
-                        .contains(&e.to_str().unwrap_or(""))
-                }) {
-                    out.push(path);
-                }
+    /// Every JavaScript and TypeScript file below `dir`, recursively.
+    pub(crate) fn sources_in(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources_in(&path, out);
+            } else if path.extension().is_some_and(|e| {
+                ["js", "mjs", "cjs", "ts", "mts", "cts", "tsx"].contains(&e.to_str().unwrap_or(""))
+            }) {
+                out.push(path);
             }
         }
+    }
+
+    /// Every fixture and pinned real glue file (`target/real-glue`, when fetched).
+    pub(crate) fn corpus() -> Vec<std::path::PathBuf> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
-        walk(&root.join("fixtures"), &mut files);
-        walk(&root.join("target/real-glue"), &mut files);
+        sources_in(&root.join("fixtures"), &mut files);
+        sources_in(&root.join("target/real-glue"), &mut files);
         files.sort();
         files
     }

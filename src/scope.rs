@@ -1145,30 +1145,13 @@ mod against_swc {
         out
     }
 
+    /// The fixtures and pinned glue, and the files below `GROWSAFE_SCOPE_CORPUS` when set.
     fn corpus() -> Vec<std::path::PathBuf> {
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else if path.extension().is_some_and(|e| {
-                    ["js", "mjs", "cjs", "ts", "mts", "cts"].contains(&e.to_str().unwrap_or(""))
-                }) {
-                    out.push(path);
-                }
-            }
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        walk(&root.join("fixtures"), &mut files);
-        walk(&root.join("target/real-glue"), &mut files);
+        let mut files = crate::tests::corpus();
         if let Ok(extra) = std::env::var("GROWSAFE_SCOPE_CORPUS") {
-            walk(std::path::Path::new(&extra), &mut files);
+            crate::tests::sources_in(std::path::Path::new(&extra), &mut files);
+            files.sort();
         }
-        files.sort();
         files
     }
 
