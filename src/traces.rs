@@ -128,24 +128,8 @@ pub(crate) fn number_positions(text: &str, values: &[f64], first: bool) -> Vec<u
             i += 1;
             continue;
         }
-        let mut j = i + 1;
-        while j < b.len()
-            && (is_ident_byte(b[j])
-                || b[j] == b'.'
-                || (matches!(b[j], b'+' | b'-') && matches!(b[j - 1], b'e' | b'E')))
-        {
-            j += 1;
-        }
-        let run = &text[i..j];
-        let found = match number_values(run) {
-            Some((value, octal)) => {
-                values.contains(&value) || octal.is_some_and(|v| values.contains(&v))
-            }
-            None => {
-                decimal_pieces(run).is_none_or(|found| found.iter().any(|v| values.contains(v)))
-            }
-        };
-        if found {
+        let j = run_end(b, i);
+        if run_may_be(&text[i..j], values) {
             out.push(i);
             if first {
                 break;
@@ -154,6 +138,51 @@ pub(crate) fn number_positions(text: &str, values: &[f64], first: bool) -> Vec<u
         i = j;
     }
     out
+}
+
+/// The end of the run that starts like a number at `start`: identifier bytes, `.`, and a sign
+/// after an exponent's `e`.
+pub(crate) fn run_end(b: &[u8], start: usize) -> usize {
+    let mut j = start + 1;
+    while j < b.len()
+        && (is_ident_byte(b[j])
+            || b[j] == b'.'
+            || (matches!(b[j], b'+' | b'-') && matches!(b[j - 1], b'e' | b'E')))
+    {
+        j += 1;
+    }
+    j
+}
+
+/// Whether a run that starts like a number may hold a literal with one of `values` (see
+/// [`number_positions`]).
+pub(crate) fn run_may_be(run: &str, values: &[f64]) -> bool {
+    if let Some(value) = plain_integer(run.as_bytes()) {
+        return values.contains(&value);
+    }
+    match number_values(run) {
+        Some((value, octal)) => {
+            values.contains(&value) || octal.is_some_and(|v| values.contains(&v))
+        }
+        None => decimal_pieces(run).is_none_or(|found| found.iter().any(|v| values.contains(v))),
+    }
+}
+
+/// The value of a run of at most 15 decimal digits without a leading zero (most numbers of a
+/// file, read without parsing a float: exact below 2^53).
+fn plain_integer(run: &[u8]) -> Option<f64> {
+    if run.is_empty() || run.len() > 15 || (run[0] == b'0' && run.len() > 1) {
+        return None;
+    }
+    let mut value = 0u64;
+    for &b in run {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(b - b'0');
+    }
+    #[allow(clippy::cast_precision_loss)] // below 10^15 < 2^53: exact
+    Some(value as f64)
 }
 
 /// The values of the literals the lexer could read in a run that is not one literal

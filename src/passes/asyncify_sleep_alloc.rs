@@ -683,13 +683,53 @@ fn renamed_allocate(cx: &Context<'_>) -> Option<Span> {
             f.visit_children_with(self);
         }
     }
-    let marks = marks::numbers(cx.text, cx.place(), &crate::traces::TRACE_NUMBERS);
+    let marks = marks::at_offsets(cx.text, cx.place(), header_sizes(cx.text.as_bytes()));
     let mut find = Find {
         marks: &marks,
         found: None,
     };
     visit_program(&cx.parsed.program, &mut find);
     find.found
+}
+
+/// Where `allocateData`'s second declarator may add its header size (`ptr + 12` as a whole
+/// initialiser, also `0xc`, `24`…): each `+` followed, past spaces, by a literal that may be 12
+/// or 24 and then by the end of the declarator (`,`, `;`, `}`, a line break, the end). A `+`
+/// followed by a line break, a possible comment (`/`, `<!--`) or a non-ASCII byte is kept too,
+/// on either side of the literal. Asm.js code holds many `+ 12`s, nearly all inside larger
+/// expressions (`HEAP32[p + 12 >> 2]`), and a search of every number would cost a tenth of a
+/// parse there.
+fn header_sizes(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\x0b' | b'\x0c');
+    let unsure = |b: u8| matches!(b, b'\n' | b'\r' | b'/' | b'<') || !b.is_ascii();
+    memchr::memchr_iter(b'+', text).filter(move |&plus| {
+        let Some(start) = text[plus + 1..]
+            .iter()
+            .position(|b| !space(b))
+            .map(|n| plus + 1 + n)
+        else {
+            return false;
+        };
+        let first = text[start];
+        if unsure(first) {
+            return true;
+        }
+        let number = first.is_ascii_digit()
+            || (first == b'.' && text.get(start + 1).is_some_and(u8::is_ascii_digit));
+        if !number {
+            return false;
+        }
+        let end = crate::traces::run_end(text, start);
+        // The run is ASCII: it starts with a digit or `.` and holds only ASCII bytes.
+        let run = std::str::from_utf8(&text[start..end]).unwrap_or_default();
+        if !crate::traces::run_may_be(run, &crate::traces::TRACE_NUMBERS) {
+            return false;
+        }
+        text[end..]
+            .iter()
+            .find(|b| !space(b))
+            .is_none_or(|&b| matches!(b, b',' | b';' | b'}') || unsure(b))
+    })
 }
 
 impl Visit for Scan<'_> {
@@ -863,5 +903,57 @@ impl Visit for Runtimes<'_, '_> {
             runtime(self.cx, object, self.out);
         }
         d.visit_children_with(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_sizes;
+
+    /// Whether `header_sizes` keeps a `+` of `text` (the mark that leads the search to the
+    /// function).
+    fn kept(text: &str) -> bool {
+        header_sizes(text.as_bytes()).next().is_some()
+    }
+
+    #[test]
+    fn header_size_declarators_are_kept() {
+        for text in [
+            "var b=Ba(4108),c=b+12;",
+            "var b = Ba(4108), c = b + 12, d;",
+            "var b=Ba(4120),c=b+24}",
+            "var b=Ba(4108),c=b+0xc;",
+            "var b=Ba(4108),c=b+0o14;",
+            "var b=Ba(4108),c=b+1_2;",
+            "var b=Ba(4108),c=b+12.0;",
+            "var b=Ba(4108),c=b+12",
+            "var b=Ba(4108),c=b+12\nK[b>>2]=c",
+            // Comments, line breaks and non-ASCII spaces on either side: kept, unread.
+            "var b=Ba(4108),c=b+ /* size */ 12;",
+            "var b=Ba(4108),c=b+ // size\n12;",
+            "var b=Ba(4108),c=b+\n12;",
+            "var b=Ba(4108),c=b+\u{a0}12;",
+            "var b=Ba(4108),c=b+12 /* size */;",
+            "var b=Ba(4108),c=b+12 <!-- size\n",
+        ] {
+            assert!(kept(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn larger_expressions_are_not_kept() {
+        for text in [
+            "HEAP32[p+12>>2]=v;",
+            "x=p+12|0;",
+            "f(p+12);",
+            "x=p+12*4;",
+            "x=p+120;",
+            "x=p+1.2;",
+            "x=p+13;",
+            "x=p+12n*2n;",
+            "x=p+a12;",
+        ] {
+            assert!(!kept(text), "{text}");
+        }
     }
 }

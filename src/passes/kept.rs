@@ -108,9 +108,12 @@ pub(crate) enum Outlives {
 ///    with the names it found until no new name turns up, so that it also sees every store to
 ///    and read of those variables (an alias of an alias, a global assigned a view).
 /// 2. Property stores are decided from that alone.
-/// 3. A variable declared in a function is decided by a full walk of that function (a local's
-///    stores and reads all sit inside it): whether a growth point or a closure separates a
-///    store from a read. A global's stores and reads were all seen in step 1.
+/// 3. A variable declared in a function is decided by a walk of that function's own body in
+///    full, and of the functions nested in it towards the marks of step 1 (a local's stores and
+///    reads all sit inside it; only the growth points of the function that stores and reads
+///    it count): whether a growth point or a closure separates a store from a read. A global's
+///    stores and reads were all seen in step 1, and so were a variable's that step 1 shows
+///    re-validated or refreshed along with the views (never reported).
 fn analyze(cx: &Context<'_>) -> Vec<Kept> {
     let base = cx.view_reads().clone().with(cx.marks(Kind::Kept));
     let leaves = Leaves::default();
@@ -156,11 +159,13 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
         marks = marks.with_all(&more);
     };
     let mut out = scan.property_stores();
-    // Variables, by the function that declares them (`None`: globals).
+    // Variables, by the function that declares them (`None`: globals); not those the scan
+    // already shows exempt (a walk of their whole function would only confirm it: 3.1.x's
+    // top-level `buffer` would cost a walk of the whole file).
     let mut by_fn: Vec<(Option<Declared>, Bid)> = scan
         .defs
         .iter()
-        .filter(|(_, defs)| defs.iter().any(|d| d.held.is_some()))
+        .filter(|(id, defs)| defs.iter().any(|d| d.held.is_some()) && !scan.exempt(id))
         .map(|(id, _)| (declaring_fn(cx, id), id.clone()))
         .collect();
     by_fn.sort();
@@ -180,7 +185,16 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
                 } else {
                     scan.aliases_before(cx.parsed.offset(function.at))
                 };
-                let at = marks::at(vec![function.at], cx.place());
+                // The way to the function, and the marks inside it (for nested functions).
+                let inside = if function.program {
+                    marks.clone()
+                } else {
+                    match scan.fns.iter().find(|f| f.span.lo == function.at) {
+                        Some(f) => marks.within(f.span),
+                        None => marks.clone(),
+                    }
+                };
+                let at = inside.with(&marks::at(vec![function.at], cx.place()));
                 let wanted = vars.iter().map(|(name, _)| name.clone()).collect();
                 let mut walker = Walker::new(cx, &leaves, &at, Some(function), aliases, wanted);
                 walker.guarded_ids = scan.guarded_ids.clone();
@@ -400,12 +414,23 @@ impl Scan {
             .collect()
     }
 
+    /// Whether `id` is re-validated (its `.buffer` compared) or assigned in a view refresh
+    /// (3.1.x's `buffer`, which `updateGlobalBufferAndViews` assigns): never reported. What a
+    /// walk sees here, a walk of more of the file sees too.
+    fn exempt(&self, id: &Bid) -> bool {
+        self.guarded_ids.contains(id)
+            || self
+                .defs
+                .get(id)
+                .is_some_and(|defs| defs.iter().any(|d| self.fns[d.func].refresh))
+    }
+
     /// Stores to globals (declared nowhere): every store and read of them was seen.
     fn globals(&self, vars: &[Bid]) -> Vec<Kept> {
         let mut out = Vec::new();
         for id in vars {
             let defs = &self.defs[id];
-            if self.guarded_ids.contains(id) || defs.iter().any(|d| self.fns[d.func].refresh) {
+            if self.exempt(id) {
                 continue;
             }
             let read = self
@@ -531,21 +556,24 @@ impl<'a, 'cx> Walker<'a, 'cx> {
     }
 
     /// Visits a function-like node: skipped off the path, the whole of it once it is the
-    /// target (or inside it).
+    /// target. A function nested in the target is walked towards the marks only: the target's
+    /// findings need its own body in full (its growth points and loops) and, of a nested
+    /// function, only where the variables occur and what the marks lead to (stores of views,
+    /// refreshes, `.grow(…)` calls, `.buffer` comparisons).
     fn function(&mut self, span: Span, body: impl FnOnce(&mut Self)) {
         if self.skip(span) {
             return;
         }
-        let target = self.enters_target(span);
-        if target {
+        let outer = self.inside;
+        if self.enters_target(span) {
             self.inside = true;
+        } else if self.target.is_some() {
+            self.inside = false;
         }
         self.enter(span);
         body(self);
         self.leave();
-        if target {
-            self.inside = false;
-        }
+        self.inside = outer;
     }
 
     /// Records the bindings of a parameter or catch pattern as declared in the current function.

@@ -72,6 +72,21 @@ impl Marks {
         }
     }
 
+    /// The marks inside `span`, and the ranges that overlap it.
+    pub fn within(&self, span: Span) -> Marks {
+        let from = self.at.partition_point(|p| *p < span.lo);
+        let to = self.at.partition_point(|p| *p < span.hi);
+        Marks {
+            at: self.at[from..to].to_vec(),
+            ranges: self
+                .ranges
+                .iter()
+                .filter(|r| r.lo < span.hi && span.lo < r.hi)
+                .copied()
+                .collect(),
+        }
+    }
+
     /// The union of two sets.
     pub fn with(mut self, other: &Marks) -> Marks {
         self.at.extend_from_slice(&other.at);
@@ -195,18 +210,17 @@ impl<'a> Place<'a> {
     }
 }
 
-/// Marks at the numeric literals of `text` that may equal one of `values` (see
-/// `traces::number_positions`), plus every escape.
-pub(crate) fn numbers(text: &str, place: Place<'_>, values: &[f64]) -> Marks {
+/// Marks at the given offsets of `text`, plus every escape.
+pub(crate) fn at_offsets(
+    text: &str,
+    place: Place<'_>,
+    offsets: impl IntoIterator<Item = usize>,
+) -> Marks {
     let mut at: Vec<BytePos> = escapes(text)
         .iter()
         .map(|&i| place.at(i as usize))
         .collect();
-    at.extend(
-        crate::traces::number_positions(text, values, false)
-            .into_iter()
-            .map(|i| place.at(i)),
-    );
+    at.extend(offsets.into_iter().map(|i| place.at(i)));
     place.marks(at)
 }
 

@@ -198,7 +198,8 @@ impl Views {
     /// The view `ident` refers to: rule (a) or (b) of the module documentation.
     pub fn ident_view(&self, cx: &Context<'_>, ident: &Ident) -> Option<&'static str> {
         let named = view_name(&ident.sym);
-        if named.is_none() && self.bindings.is_empty() {
+        // Resolving is the cost: first rule out a name no view can have.
+        if named.is_none() && !self.bindings.keys().any(|(name, _)| *name == ident.sym) {
             return None;
         }
         let bid = cx.bid(ident);
