@@ -763,12 +763,11 @@ fn analyze_with(
     let cx = Context::with(text, parsed, options, marks, views);
     let passes = options.passes();
     let mut analysis = Analysis::default();
-    if passes.len() > 1 && source::on_parser_pool(text.len()) {
-        // The passes run side by side on the parser pool (whose threads all have the stack
-        // this input needs), in groups that share an analysis (so no job waits for another's),
+    if passes.len() > 1 && source::spreads(text.len()) {
+        // The passes run side by side (on the parser pool, or on threads with the stack this
+        // input needs), in groups that share an analysis (so no job waits for another's),
         // each pass into its own analysis, merged in pass order: the result is the same as one
         // after the other. The heap views every pass needs come first.
-        use rayon::prelude::*;
         let group = |pass: PassId| match pass {
             PassId::HeapSnapshot | PassId::HeapDestructure => 0,
             PassId::StoredHeapView | PassId::KeptBufferView => 1,
@@ -784,19 +783,19 @@ fn analyze_with(
             }
         }
         cx.views();
-        let mut each: Vec<(usize, Analysis)> = groups
-            .par_iter()
-            .with_max_len(1)
-            .flat_map_iter(|g| {
-                g.iter()
-                    .map(|&(order, pass)| {
-                        let mut own = Analysis::default();
-                        pass.analyze(&cx, &mut own);
-                        (order, own)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let mut each: Vec<(usize, Analysis)> = source::each(text.len(), groups.len(), |i| {
+            groups[i]
+                .iter()
+                .map(|&(order, pass)| {
+                    let mut own = Analysis::default();
+                    pass.analyze(&cx, &mut own);
+                    (order, own)
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         each.sort_by_key(|(order, _)| *order);
         for (_, own) in each {
             analysis.findings.extend(own.findings);
@@ -986,8 +985,9 @@ mod tests {
         );
     }
 
-    /// The passes side by side on the parser pool say exactly what they say one after the
-    /// other (on a thread of its own, which is not the pool's).
+    /// The passes side by side on the parser pool, and on threads beside a big-stack thread of
+    /// its own (as for inputs larger than the pool's stack allows), say exactly what they say
+    /// one after the other (on a plain thread, which is neither).
     #[test]
     fn passes_in_parallel_agree_with_passes_in_sequence() {
         for path in corpus() {
@@ -996,12 +996,15 @@ mod tests {
             let body = SourceText::new(&text).body;
             let run = || {
                 let Ok(parsed) = parse(body, lang) else {
-                    return (String::new(), source::on_parser_pool(body.len()));
+                    return (String::new(), source::spreads(body.len()));
                 };
                 let analysis = analyze(body, &parsed, &Options::default());
-                (format!("{analysis:?}"), source::on_parser_pool(body.len()))
+                (format!("{analysis:?}"), source::spreads(body.len()))
             };
             let (parallel, pooled) = with_big_stack(body.len(), run).unwrap();
+            let (beside, spread) = source::on_thread_of_its_own(body.len(), run);
+            assert_eq!(spread, source::pool_is_parallel());
+            assert_eq!(parallel, beside, "{}", path.display());
             let (serial, not_pooled) = std::thread::scope(|s| {
                 std::thread::Builder::new()
                     .stack_size(1 << 30)

@@ -330,18 +330,120 @@ pub fn on_parser_pool(input_len: usize) -> bool {
         && rayon::current_thread_index().is_some()
 }
 
-/// Runs `a` on this thread and `b` beside it on the parser pool when this thread is one of the
-/// pool's (see [`on_parser_pool`]); else one after the other.
+/// Whether the current thread is a big-stack thread growsafe started for one input (larger
+/// than the pool's stack allows, see [`with_big_stack`]) with the stack `input_len` bytes need,
+/// and the pool has more than one thread: work on that input may then be spread over threads
+/// started beside it.
+fn on_own_big_stack(input_len: usize) -> bool {
+    BIG_STACK.with(std::cell::Cell::get) >= stack_for(input_len)
+        && rayon::current_thread_index().is_none()
+        && pool_threads() > 1
+}
+
+/// How many threads the parser pool has (`RAYON_NUM_THREADS`, or one per core); 1 without it.
+fn pool_threads() -> usize {
+    pool().map_or(1, rayon::ThreadPool::current_num_threads)
+}
+
+/// Whether work on `input_len` bytes of input may be spread over threads (see [`each`]).
+pub(crate) fn spreads(input_len: usize) -> bool {
+    on_parser_pool(input_len) || on_own_big_stack(input_len)
+}
+
+/// Runs `a` on this thread and `b` beside it: on the parser pool when this thread is one of the
+/// pool's (see [`on_parser_pool`]), on a thread started for it when this is a big-stack thread
+/// of its own (inputs larger than the pool's stack allows); else one after the other.
+///
+/// `b` only reads text, never recursing over an AST: a thread started for it has the default
+/// stack.
 pub(crate) fn beside<A: Send, B: Send>(
     input_len: usize,
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B + Send,
 ) -> (A, B) {
     if on_parser_pool(input_len) {
-        rayon::join(a, b)
-    } else {
-        (a(), b())
+        return rayon::join(a, b);
     }
+    if !on_own_big_stack(input_len) {
+        return (a(), b());
+    }
+    // `b` runs on the thread started for it, or here if that thread cannot be started.
+    let b = std::sync::Mutex::new(Some(b));
+    let run_b = || {
+        b.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .map(|b| b())
+    };
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("growsafe-beside".into())
+            .spawn_scoped(scope, run_b);
+        let a = a();
+        let b = match helper {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => None,
+        };
+        (a, b.or_else(run_b).expect("`b` runs exactly once"))
+    })
+}
+
+/// Runs `job(0)`, …, `job(n - 1)` and returns their results in that order: spread over the
+/// parser pool when this thread is one of its, over this thread and threads started with its
+/// stack when it is a big-stack thread of its own (see [`spreads`]), else one after the other.
+pub(crate) fn each<T: Send>(input_len: usize, n: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if on_parser_pool(input_len) {
+        use rayon::prelude::*;
+        return (0..n).into_par_iter().with_max_len(1).map(&job).collect();
+    }
+    if n < 2 || !on_own_big_stack(input_len) {
+        return (0..n).map(job).collect();
+    }
+    let size = BIG_STACK.with(std::cell::Cell::get);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<T>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    // Each thread takes the next job until none is left.
+    let work = || {
+        BIG_STACK.with(|s| s.set(size));
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if i >= n {
+                break;
+            }
+            let result = job(i);
+            *results[i]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+        }
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..pool_threads().min(n))
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("growsafe-pass".into())
+                    .stack_size(size)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        work();
+        for helper in helpers {
+            if let Err(panic) = helper.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .expect("every job ran")
+        })
+        .collect()
 }
 
 /// Runs `f` on a thread with a stack sized for `input_len` bytes of input: at least 1 GiB,
@@ -391,19 +493,64 @@ pub fn with_big_stack<T: Send>(
     })
 }
 
+/// Runs `f` on a big-stack thread started for it, as [`with_big_stack`] does for an input
+/// larger than the pool's stack allows (for tests of that path on small inputs).
+#[cfg(test)]
+pub(crate) fn on_thread_of_its_own<T: Send>(input_len: usize, f: impl FnOnce() -> T + Send) -> T {
+    let size = stack_for(input_len);
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(size)
+            .spawn_scoped(scope, || {
+                BIG_STACK.with(|s| s.set(size));
+                f()
+            })
+            .expect("a thread")
+            .join()
+            .expect("no panic")
+    })
+}
+
+/// Whether the parser pool has more than one thread (else nothing is spread, see [`spreads`]).
+#[cfg(test)]
+pub(crate) fn pool_is_parallel() -> bool {
+    pool_threads() > 1
+}
+
 /// Inputs below this size drop their AST where they are: handing it over would cost more.
 const DROP_LATER_MIN: usize = 64 << 10;
 
 /// Frees the AST of `input_len` bytes of input on a background thread (with the pool's stack,
 /// since dropping recurses like parsing), so that the caller does not wait for it: freeing the
 /// nodes of a 1 MB file is a tenth of a `check`. At most one AST waits for that thread; a
-/// caller with another one waits until it is taken. Small inputs, inputs larger than the pool's
-/// stack allows, or a thread that cannot be started: dropped here.
+/// caller with another one waits until it is taken. An input larger than the pool's stack
+/// allows is freed on a thread started for it with the stack it needs, one at a time (while
+/// one is being freed, the next is freed here). Small inputs, or a thread that cannot be
+/// started: dropped here.
 pub fn drop_later(input_len: usize, parsed: Parsed) {
     type Dropper = std::sync::Mutex<std::sync::mpsc::SyncSender<Parsed>>;
     static DROPPER: std::sync::OnceLock<Option<Dropper>> = std::sync::OnceLock::new();
-    if input_len < DROP_LATER_MIN || stack_for(input_len) > POOL_STACK {
+    static FREEING_LARGE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if input_len < DROP_LATER_MIN {
         return drop(parsed);
+    }
+    if stack_for(input_len) > POOL_STACK {
+        use std::sync::atomic::Ordering;
+        if FREEING_LARGE.swap(true, Ordering::AcqRel) {
+            return drop(parsed);
+        }
+        let started = std::thread::Builder::new()
+            .name("growsafe-drop".into())
+            .stack_size(stack_for(input_len))
+            .spawn(move || {
+                drop(parsed);
+                FREEING_LARGE.store(false, Ordering::Release);
+            });
+        // A thread that cannot be started drops its closure, and the AST with it, here.
+        if started.is_err() {
+            FREEING_LARGE.store(false, Ordering::Release);
+        }
+        return;
     }
     let dropper = DROPPER.get_or_init(|| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Parsed>(1);
