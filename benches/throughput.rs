@@ -3,10 +3,16 @@
 //! For each file: the median time of a bare swc parse (`parse_file_as_program`, no resolver),
 //! of `growsafe::check_source` and of `growsafe::fix_source` (all passes), run interleaved (a
 //! parse, a check, a fix, and again) so that a change of load hits all three alike; their ratio
-//! to the parse (the median of the per-run ratios), and MB/s; and, when Debian's emscripten is installed, Emscripten's own `growableHeap`
-//! JS optimizer pass (`node tools/acorn-optimizer.js FILE growableHeap`, a separate process, so
-//! the ratio includes Node's start-up; `--exportES6` so ES-module glue parses too) as a peer. Files: the pinned npm glue fetched by
-//! `scripts/fetch-real-glue.sh` into `target/real-glue`, or the files named on the command line.
+//! to the parse (the median of the per-run ratios), and MB/s; and, when Debian's emscripten is
+//! installed, Emscripten's own `growableHeap` JS optimizer pass (`node tools/acorn-optimizer.js
+//! FILE growableHeap`, a separate process, so the ratio includes Node's start-up;
+//! `--exportES6` so ES-module glue parses too) as a peer.
+//!
+//! Files: those named on the command line, or else the pinned npm glue over 100 KB that
+//! `scripts/fetch-real-glue.sh` fetches into `target/real-glue` (the tests' set) and into
+//! `target/bench-glue` (`REAL_GLUE_SET=bench`: pyodide, asm.js builds, bundles, 1.2–5.9 MB), and
+//! the two `-sMAIN_MODULE=1` builds of Debian's emcc 3.1.6 that `scripts/build-bench-glue.sh`
+//! adds there when emcc is installed (2.7 and 2.9 MB, which the peer can read).
 //!
 //! Also per file: the peak memory (`/usr/bin/time` maxrss) of `growsafe check` and `growsafe fix`;
 //! then `growsafe check`/`fix` over all pinned glue and fixtures with `RAYON_NUM_THREADS=1`
@@ -214,20 +220,32 @@ fn main() {
         .map(PathBuf::from)
         .collect();
     if files.is_empty() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/real-glue");
-        let status = Command::new("bash")
-            .arg("scripts/fetch-real-glue.sh")
-            .arg(&dir)
-            .status()
-            .expect("bash");
-        assert!(status.success(), "scripts/fetch-real-glue.sh failed");
-        files = std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "js" || e == "mjs"))
-            .filter(|p| p.metadata().is_ok_and(|m| m.len() > 100_000))
-            .collect();
-        files.sort();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tests = root.join("target/real-glue");
+        let bench = root.join("target/bench-glue");
+        for (script, dir, set) in [
+            ("scripts/fetch-real-glue.sh", &tests, "tests"),
+            ("scripts/fetch-real-glue.sh", &bench, "bench"),
+            ("scripts/build-bench-glue.sh", &bench, "bench"),
+        ] {
+            let status = Command::new("bash")
+                .arg(script)
+                .arg(dir)
+                .env("REAL_GLUE_SET", set)
+                .status()
+                .expect("bash");
+            assert!(status.success(), "{script} failed");
+        }
+        for dir in [&tests, &bench] {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "js" || e == "mjs"))
+                .filter(|p| p.metadata().is_ok_and(|m| m.len() > 100_000))
+                .collect();
+            found.sort();
+            files.extend(found);
+        }
     }
     println!(
         "runs per measurement: {runs}, interleaved; times in ms (medians); ratios against the bare \

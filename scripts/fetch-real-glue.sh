@@ -19,6 +19,10 @@
 #                            a 162 MB tarball; the only 2.0.x php-wasm glue)
 #   REAL_GLUE_ONLY=<regex>   only handle files whose DEST name matches this
 #                            extended regex (e.g. 'quickjs|wa-sqlite')
+#   REAL_GLUE_SET=bench      the benchmark's set instead of the tests': large
+#                            real glue (1.2-5.9 MB: pyodide, asm.js builds of
+#                            sql.js and zstd-codec, web-ifc, manifold-3d) that
+#                            `just bench` fetches into target/bench-glue
 #
 # See fixtures/real/README.md for what each file is and why it was chosen.
 set -euo pipefail
@@ -27,7 +31,7 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(dirname "$script_dir")"
 
 case "${1:-}" in
-  -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 DEST="${1:-$repo_root/target/real-glue}"
 SKIP_LARGE="${REAL_GLUE_SKIP_LARGE:-0}"
@@ -56,6 +60,21 @@ wa-sqlite@1.0.0	sha512-Kyybo5/BaJp76z7gDWGk2J6Hthl4NIPsE+swgraEjy3IY6r5zIR02wAs1
 @tensorflow/tfjs-backend-wasm@4.22.0	sha512-/IYhReRIp4jg/wYW0OwbbJZG8ON87mbz0PgkiP3CdcACRSvUN0h8rvC0O3YcDtkTQtFWF/tcXq/KlVDyV49wmA==	wasm-out/tfjs-backend-wasm-threaded-simd.js	tfjs-backend-wasm-4.22.0-threaded-simd.js	d79fba6f8a1648e9e068c73930d4898d99fcc24ca3163a8679464c96a644949f	54834	pthreads	whitespace-minified,GROWABLE_HEAP,updateGlobalBufferAndViews,buffer-global	normal
 EOF
 )"
+
+# The benchmark's set (REAL_GLUE_SET=bench): files over 1 MB of other shapes than the tests'.
+BENCH_ENTRIES="$(cat <<'EOF'
+pyodide@314.0.8	sha512-74Wq1kXOC+CCEzAfxuRAO701nAcCMLjf8NrwvWpu8S41dVMXwXmLQ05dYB+F4e46AdnGo0oq7YHSVUpHsoarLQ==	pyodide.asm.mjs	pyodide-314.0.8-asm.mjs	22514b8be6980e28a02c8b1d6387ce8dfe666fc4edf8d547cff5dce29ff4d972	1250259	bench	main-module,one-line	normal
+zstd-codec@0.1.5	sha512-v3fyjpK8S/dpY/X5WxqTK3IoCnp/ZOLxn144GZVlNUjtwAchzrVo03h+oMATFhCIiJ5KTr4V3vDQQYz4RU684g==	lib/zstd-codec-binding.js	zstd-codec-0.1.5-binding.js	abc1a38a63c292235707ca767783cf9c2f50d69b4a48a2ec2ec683e605018a0f	1316404	bench	asm.js,factory-function	normal
+manifold-3d@3.5.4	sha512-WWsme5HabwLHVcWPHT9m+s7mdmDVSEvCny+uXH1E7jEc8FbFUgM75C3Dh6NVw57Eeh3Ow7+xHCuXfxDMOemi9A==	dist/worker.bundled.js	manifold-3d-3.5.4-worker-bundled.js	b078f5b07807ce6bf541449e135bf444cd7ca721475b52cdfec0a92e20fb9079	1734944	bench	bundle	normal
+sql.js@1.17.0	sha512-HNdo5+2eSTEm7iLcfXUd2mjZX3Oe+5mJ0uDgIpirS7gSLHhZIw9kWDWxNcDVeFGEIBxJlkgo525g0CZJoH8GgA==	dist/sql-asm-debug.js	sql.js-1.17.0-asm-debug.js	c7fc03b167cfa8f3fde0d3fcb4d5f351f0d13381f6df3a3e610a8c7b084e61b4	5668047	bench	asm.js,debug	normal
+web-ifc@0.0.78	sha512-LGKMNYFVNyz9vVERN0iz+zvPQJqT7MEGBxslzcuuhwDDOA116LmJLKkg8sZ5SEvQJSc5NRVMWgpRNkDmuoQoJg==	web-ifc-api.js	web-ifc-0.0.78-api.js	1edb1dd8e8dba63757932f62001f1b2ee812d86594b6ffc5e1e8beebe1f16690	5909050	bench	bundle	normal
+EOF
+)"
+case "${REAL_GLUE_SET:-tests}" in
+  tests) ;;
+  bench) ENTRIES="$BENCH_ENTRIES" ;;
+  *) echo "fetch-real-glue: REAL_GLUE_SET is 'tests' or 'bench', not '$REAL_GLUE_SET'" >&2; exit 2 ;;
+esac
 
 tmp_root="$(mktemp -d "${TMPDIR:-/tmp}/growsafe-real-glue.XXXXXX")"
 trap 'rm -rf "$tmp_root"' EXIT
