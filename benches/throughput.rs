@@ -1,9 +1,11 @@
 //! `just bench`: growsafe's cost against a parse-only baseline on large real glue.
 //!
-//! For each file: the median time of a bare swc parse (`parse_file_as_program`, no resolver),
-//! of `growsafe::check_source` and of `growsafe::fix_source` (all passes), run interleaved (a
-//! parse, a check, a fix, and again) so that a change of load hits all three alike; their ratio
-//! to the parse (the median of the per-run ratios), and MB/s; and, when Debian's emscripten is
+//! For each file: the median time of a bare swc parse (`parse_file_as_program`, no resolver)
+//! with the freeing of its AST, of that parse alone (`parse*`: the AST freed outside the
+//! timing), of `growsafe::check_source` and of `growsafe::fix_source` (all passes; growsafe
+//! frees its ASTs on a background thread), run interleaved (one run of each, and again) so that
+//! a change of load hits all four alike; the ratios of check and fix to both parses (`x`, `x*`:
+//! the medians of the per-run ratios), and MB/s; and, when Debian's emscripten is
 //! installed, Emscripten's own `growableHeap` JS optimizer pass (`node tools/acorn-optimizer.js
 //! FILE growableHeap`, a separate process, so the ratio includes Node's start-up;
 //! `--exportES6` so ES-module glue parses too) as a peer.
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use growsafe::{Lang, Options, check_source, fix_source};
 use swc_common::{FileName, SourceMap, sync::Lrc};
-use swc_ecma_ast::EsVersion;
+use swc_ecma_ast::{EsVersion, Program};
 use swc_ecma_parser::{EsSyntax, Syntax, parse_file_as_program};
 
 /// The allocator of the `growsafe` binary, so that parse, check and fix are timed as it runs them.
@@ -49,44 +51,47 @@ fn time_one(f: &mut dyn FnMut()) -> Duration {
 }
 
 /// Runs each of `fs` `runs` times, interleaved (one run of each, then again), so that a change
-/// of load on the machine hits all of them alike: each one's median time, and the median of
-/// each one's per-run ratio to the first.
+/// of load on the machine hits all of them alike. Each returns the time it took (some time
+/// only part of their work). Returns each one's times, run by run.
 fn interleaved<const N: usize>(
     runs: usize,
-    mut fs: [&mut dyn FnMut(); N],
-) -> ([Duration; N], [f64; N]) {
+    mut fs: [&mut dyn FnMut() -> Duration; N],
+) -> [Vec<Duration>; N] {
     for f in &mut fs {
         f(); // warm up
     }
     let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
     for _ in 0..runs {
         for (f, t) in fs.iter_mut().zip(&mut times) {
-            t.push(time_one(*f));
+            t.push(f());
         }
     }
-    let ratios = std::array::from_fn(|i| {
-        let mut r: Vec<f64> = (0..runs)
-            .map(|k| times[i][k].as_secs_f64() / times[0][k].as_secs_f64())
-            .collect();
-        r.sort_by(f64::total_cmp);
-        r[runs / 2]
-    });
-    (times.map(median), ratios)
+    times
 }
 
-fn parse_only(text: &str) {
+/// The median of the per-run ratios of `times` to `base`.
+fn ratio(times: &[Duration], base: &[Duration]) -> f64 {
+    let mut r: Vec<f64> = times
+        .iter()
+        .zip(base)
+        .map(|(t, b)| t.as_secs_f64() / b.as_secs_f64())
+        .collect();
+    r.sort_by(f64::total_cmp);
+    r[r.len() / 2]
+}
+
+fn parse_only(text: &str) -> Program {
     let cm: Lrc<SourceMap> = Lrc::default();
     let fm = cm.new_source_file(Lrc::new(FileName::Anon), text.to_owned());
     let mut errors = Vec::new();
-    let program = parse_file_as_program(
+    parse_file_as_program(
         &fm,
         Syntax::Es(EsSyntax::default()),
         EsVersion::latest(),
         None,
         &mut errors,
     )
-    .expect("the benchmark files parse");
-    drop(program);
+    .expect("the benchmark files parse")
 }
 
 fn growable_heap(path: &Path) -> Option<Duration> {
@@ -252,14 +257,21 @@ fn main() {
          swc parse (medians of the per-run ratios)"
     );
     println!(
-        "{:<44} {:>7} {:>8} {:>8} {:>6} {:>8} {:>6} {:>8} {:>10} {:>16}",
+        "parse: a bare swc parse and the freeing of its AST (what a parse-only run pays); parse*: \
+         the parse alone (its AST freed outside the timing); x, x*: ratios to each"
+    );
+    println!(
+        "{:<44} {:>5} {:>7} {:>7} {:>7} {:>5} {:>5} {:>7} {:>5} {:>5} {:>8} {:>10} {:>16}",
         "file",
         "MB",
         "parse",
+        "parse*",
         "check",
         "x",
+        "x*",
         "fix",
         "x",
+        "x*",
         "fix MB/s",
         "growableHeap x",
         "peak MB chk/fix"
@@ -269,14 +281,26 @@ fn main() {
         let text = std::fs::read_to_string(&path).unwrap();
         let lang = Lang::from_path(&path);
         let mb = text.len() as f64 / 1e6;
-        let ([parse, check, fix], [_, check_x, fix_x]) = interleaved(
+        // The parse alone: its AST is freed before the next run, outside the timing.
+        let mut kept = None;
+        let [parse, alone, check, fix] = interleaved(
             runs,
             [
-                &mut || parse_only(&text),
-                &mut || drop(check_source(&text, lang, &options).unwrap()),
-                &mut || drop(fix_source(&text, lang, &options).unwrap()),
+                &mut || time_one(&mut || drop(parse_only(&text))),
+                &mut || {
+                    drop(kept.take());
+                    let start = Instant::now();
+                    kept = Some(parse_only(&text));
+                    start.elapsed()
+                },
+                &mut || time_one(&mut || drop(check_source(&text, lang, &options).unwrap())),
+                &mut || time_one(&mut || drop(fix_source(&text, lang, &options).unwrap())),
             ],
         );
+        drop(kept);
+        let [check_x, fix_x] = [&check, &fix].map(|t| ratio(t, &parse));
+        let [check_alone, fix_alone] = [&check, &fix].map(|t| ratio(t, &alone));
+        let [parse, alone, check, fix] = [parse, alone, check, fix].map(median);
         let peer = growable_heap(&path).map_or_else(
             || "-".to_owned(),
             |d| format!("{:.2}", d.as_secs_f64() / parse.as_secs_f64()),
@@ -287,14 +311,17 @@ fn main() {
         );
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "{:<44} {:>7.2} {:>8.1} {:>8.1} {:>6.2} {:>8.1} {:>6.2} {:>8.1} {:>10} {:>16}",
+            "{:<44} {:>5.2} {:>7.1} {:>7.1} {:>7.1} {:>5.2} {:>5.2} {:>7.1} {:>5.2} {:>5.2} {:>8.1} {:>10} {:>16}",
             path.file_name().unwrap().to_string_lossy(),
             mb,
             ms(parse),
+            ms(alone),
             ms(check),
             check_x,
+            check_alone,
             ms(fix),
             fix_x,
+            fix_alone,
             mb / fix.as_secs_f64(),
             peer,
             peak,
