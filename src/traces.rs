@@ -122,9 +122,7 @@ pub(crate) fn number_positions(text: &str, values: &[f64], first: bool) -> Vec<u
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        let starts =
-            b[i].is_ascii_digit() || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit));
-        if !starts || (i > 0 && is_ident_byte(b[i - 1])) {
+        if !starts_number(b, i) || (i > 0 && is_ident_byte(b[i - 1])) {
             i += 1;
             continue;
         }
@@ -138,6 +136,11 @@ pub(crate) fn number_positions(text: &str, values: &[f64], first: bool) -> Vec<u
         i = j;
     }
     out
+}
+
+/// Whether a numeric literal can start at `i`: a digit, or `.` and a digit.
+pub(crate) fn starts_number(b: &[u8], i: usize) -> bool {
+    b[i].is_ascii_digit() || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
 }
 
 /// The end of the run that starts like a number at `start`: identifier bytes, `.`, and a sign
@@ -200,9 +203,7 @@ fn decimal_pieces(run: &str) -> Option<Vec<f64>> {
     let mut values = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        let starts =
-            b[i].is_ascii_digit() || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit));
-        if !starts {
+        if !starts_number(b, i) {
             i += 1;
             continue;
         }

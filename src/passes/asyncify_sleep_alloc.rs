@@ -710,13 +710,10 @@ fn header_sizes(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
         else {
             return false;
         };
-        let first = text[start];
-        if unsure(first) {
+        if unsure(text[start]) {
             return true;
         }
-        let number = first.is_ascii_digit()
-            || (first == b'.' && text.get(start + 1).is_some_and(u8::is_ascii_digit));
-        if !number {
+        if !crate::traces::starts_number(text, start) {
             return false;
         }
         let end = crate::traces::run_end(text, start);

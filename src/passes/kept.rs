@@ -145,10 +145,7 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
         let mut more = Vec::new();
         for id in found {
             let word = [Find::Name(&id.0)];
-            let within = declaring_fn(cx, &id)
-                .filter(|d| !d.program)
-                .and_then(|d| scan.fns.iter().find(|f| f.span.lo == d.at))
-                .map(|f| f.span);
+            let within = declaring_fn(cx, &id).and_then(|d| scan.span_of(d));
             more.push(match within {
                 Some(span) => cx.find_in(span, &word),
                 None => cx.find(&word),
@@ -186,13 +183,9 @@ fn analyze(cx: &Context<'_>) -> Vec<Kept> {
                     scan.aliases_before(cx.parsed.offset(function.at))
                 };
                 // The way to the function, and the marks inside it (for nested functions).
-                let inside = if function.program {
-                    marks.clone()
-                } else {
-                    match scan.fns.iter().find(|f| f.span.lo == function.at) {
-                        Some(f) => marks.within(f.span),
-                        None => marks.clone(),
-                    }
+                let inside = match scan.span_of(function) {
+                    Some(span) => marks.within(span),
+                    None => marks.clone(),
                 };
                 let at = inside.with(&marks::at(vec![function.at], cx.place()));
                 let wanted = vars.iter().map(|(name, _)| name.clone()).collect();
@@ -412,6 +405,17 @@ impl Scan {
             .filter(|(_, _, end)| *end <= at)
             .cloned()
             .collect()
+    }
+
+    /// The span of the function (not the program) `declared` names, if the scan entered it.
+    fn span_of(&self, declared: Declared) -> Option<Span> {
+        if declared.program {
+            return None;
+        }
+        self.fns
+            .iter()
+            .find(|f| f.span.lo == declared.at)
+            .map(|f| f.span)
     }
 
     /// Whether `id` is re-validated (its `.buffer` compared) or assigned in a view refresh
