@@ -767,11 +767,13 @@ fn analyze_with(
         // The passes run side by side (on the parser pool, or on threads with the stack this
         // input needs), in groups that share an analysis (so no job waits for another's),
         // each pass into its own analysis, merged in pass order: the result is the same as one
-        // after the other. The heap views every pass needs come first.
+        // after the other. The groups start in this order, each on the next free thread: the
+        // longest first, then `asyncify-sleep-alloc`, which needs no heap views and runs while
+        // the first pass to ask for them builds them (the others wait).
         let group = |pass: PassId| match pass {
-            PassId::HeapSnapshot | PassId::HeapDestructure => 0,
-            PassId::StoredHeapView | PassId::KeptBufferView => 1,
-            PassId::AsyncifySleepAlloc => 2,
+            PassId::StoredHeapView | PassId::KeptBufferView => 0,
+            PassId::AsyncifySleepAlloc => 1,
+            PassId::HeapSnapshot | PassId::HeapDestructure => 2,
             PassId::HeapObjectCopy => 3,
             PassId::UnusedSuppression => 4,
         };
@@ -782,7 +784,7 @@ fn analyze_with(
                 None => groups.push(vec![(order, pass)]),
             }
         }
-        cx.views();
+        groups.sort_by_key(|g| group(g[0].1));
         let mut each: Vec<(usize, Analysis)> = source::each(text.len(), groups.len(), |i| {
             groups[i]
                 .iter()

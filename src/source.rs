@@ -393,21 +393,17 @@ pub(crate) fn beside<A: Send, B: Send>(
 /// Runs `job(0)`, …, `job(n - 1)` and returns their results in that order: spread over the
 /// parser pool when this thread is one of its, over this thread and threads started with its
 /// stack when it is a big-stack thread of its own (see [`spreads`]), else one after the other.
+/// The jobs start in their order, each on the next thread that is free.
 pub(crate) fn each<T: Send>(input_len: usize, n: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    if on_parser_pool(input_len) {
-        use rayon::prelude::*;
-        return (0..n).into_par_iter().with_max_len(1).map(&job).collect();
-    }
-    if n < 2 || !on_own_big_stack(input_len) {
+    let pool = on_parser_pool(input_len);
+    if n < 2 || !(pool || on_own_big_stack(input_len)) {
         return (0..n).map(job).collect();
     }
-    let size = BIG_STACK.with(std::cell::Cell::get);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<std::sync::Mutex<Option<T>>> =
         (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     // Each thread takes the next job until none is left.
     let work = || {
-        BIG_STACK.with(|s| s.set(size));
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if i >= n {
@@ -419,23 +415,37 @@ pub(crate) fn each<T: Send>(input_len: usize, n: usize, job: impl Fn(usize) -> T
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
         }
     };
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..pool_threads().min(n))
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("growsafe-pass".into())
-                    .stack_size(size)
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        work();
-        for helper in helpers {
-            if let Err(panic) = helper.join() {
-                std::panic::resume_unwind(panic);
+    if pool {
+        rayon::scope(|scope| {
+            for _ in 1..rayon::current_num_threads().min(n) {
+                scope.spawn(|_| work());
             }
-        }
-    });
+            work();
+        });
+    } else {
+        let size = BIG_STACK.with(std::cell::Cell::get);
+        let helper = || {
+            BIG_STACK.with(|s| s.set(size));
+            work();
+        };
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..pool_threads().min(n))
+                .filter_map(|_| {
+                    std::thread::Builder::new()
+                        .name("growsafe-pass".into())
+                        .stack_size(size)
+                        .spawn_scoped(scope, helper)
+                        .ok()
+                })
+                .collect();
+            work();
+            for helper in helpers {
+                if let Err(panic) = helper.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        });
+    }
     results
         .into_iter()
         .map(|r| {
