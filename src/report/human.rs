@@ -13,6 +13,7 @@
 
 use std::ffi::OsStr;
 use std::io::{self, Write};
+use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
@@ -37,7 +38,7 @@ pub(super) fn write(out: &mut dyn Write, files: &[CheckedFile<'_>], color: bool)
         for finding in file.findings() {
             total += 1;
             fixes += usize::from(fixable(finding));
-            writeln!(out, "{}\n", renderer.render(&[frame(file, finding)]))?;
+            writeln!(out, "{}\n", render_frame(&renderer, file, finding))?;
         }
         for remark in file.remarks() {
             writeln!(out, "{}\n", renderer.render(&[note(file, remark)]))?;
@@ -58,7 +59,7 @@ pub(super) fn write(out: &mut dyn Write, files: &[CheckedFile<'_>], color: bool)
 }
 
 /// `error[PASS]: message`, the underlined source, and `= help: …`.
-fn frame<'a>(file: &CheckedFile<'a>, finding: &'a Finding) -> Group<'a> {
+fn render_frame(renderer: &Renderer, file: &CheckedFile<'_>, finding: &Finding) -> String {
     let (first, _) = file.line_col(finding.range.start);
     let (last, _) = file.line_col(finding.range.end);
     let lines = &file.output.lines;
@@ -70,16 +71,87 @@ fn frame<'a>(file: &CheckedFile<'a>, finding: &'a Finding) -> Group<'a> {
     // The span may end in the line break `source` leaves out (a span up to the end of the file).
     let span_end = (finding.range.end as usize - start).min(source.len());
     let span = (finding.range.start as usize - start).min(span_end)..span_end;
-    Level::ERROR
-        .primary_title(finding.message.as_str())
-        .id(finding.pass.name())
-        .element(
-            Snippet::source(source)
-                .line_start(first as usize)
-                .path(file.name)
-                .annotation(AnnotationKind::Primary.span(span)),
-        )
-        .element(Level::HELP.message(help(finding)))
+    let frame = Frame {
+        message: &finding.message,
+        id: finding.pass.name(),
+        path: file.name,
+        line: first as usize,
+        source,
+        span,
+        help: help(finding),
+    };
+    frame.render(renderer, window(frame.source, &frame.span))
+}
+
+/// What a finding's code frame shows.
+struct Frame<'a> {
+    message: &'a str,
+    id: &'a str,
+    path: &'a str,
+    /// The number of the first line of `source`.
+    line: usize,
+    source: &'a str,
+    span: Range<usize>,
+    help: String,
+}
+
+impl Frame<'_> {
+    /// Renders the frame from the part `window` of its source (all of it when `None`). The
+    /// renderer measures every character it is given and shows a window of the terminal's
+    /// width around the span, so a part that holds that window renders the same, but for the
+    /// column in the header, which is put back.
+    fn render(&self, renderer: &Renderer, window: Option<Range<usize>>) -> String {
+        let window = window.unwrap_or(0..self.source.len());
+        let shown = self.span.start - window.start..self.span.end - window.start;
+        let group = Level::ERROR
+            .primary_title(self.message)
+            .id(self.id)
+            .element(
+                Snippet::source(&self.source[window.clone()])
+                    .line_start(self.line)
+                    .path(self.path)
+                    .annotation(AnnotationKind::Primary.span(shown)),
+            )
+            .element(Level::HELP.message(self.help.as_str()));
+        let rendered = renderer.render(&[group]);
+        if window.start == 0 {
+            return rendered;
+        }
+        let location =
+            |before: &str| format!("{}:{}:{}", self.path, self.line, before.chars().count() + 1);
+        let cut = location(&self.source[window.start..self.span.start]);
+        let real = location(&self.source[..self.span.start]);
+        match rendered.find(&cut) {
+            Some(at) => format!("{}{real}{}", &rendered[..at], &rendered[at + cut.len()..]),
+            None => rendered,
+        }
+    }
+}
+
+/// The part of a long line around `span` that holds all the renderer shows of it, with room to
+/// spare on both sides; `None` for a short line, several lines, or a line that starts with
+/// whitespace (the renderer measures that indentation too).
+fn window(source: &str, span: &Range<usize>) -> Option<Range<usize>> {
+    /// Lines up to this long are rendered whole.
+    const LONG: usize = 4096;
+    /// Bytes kept on either side of the span: far more than any terminal shows.
+    const CONTEXT: usize = 1024;
+    if source.len() <= LONG || source.contains('\n') || source.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let mut lo = span.start.saturating_sub(CONTEXT);
+    while !source.is_char_boundary(lo) {
+        lo -= 1;
+    }
+    // The part must not start with whitespace either.
+    lo += source[lo..span.start]
+        .find(|c: char| !c.is_whitespace())
+        .unwrap_or(0);
+    let mut hi = (span.end + CONTEXT).min(source.len());
+    while !source.is_char_boundary(hi) {
+        hi += 1;
+    }
+    (lo > 0 || hi < source.len()).then_some(lo..hi)
 }
 
 /// `note[PASS]: message` and where.
@@ -102,6 +174,59 @@ fn note<'a>(file: &CheckedFile<'a>, remark: &'a Remark) -> Group<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A frame cut to its window renders as the whole line does, in colour or not.
+    #[test]
+    fn a_long_line_renders_the_same_from_its_window() {
+        let mut line = String::from("var a=1;");
+        for i in 0..400 {
+            line.push_str(&format!(
+                "function f{i}(x){{return x+{i}}}var s{i}='é漢\t';"
+            ));
+        }
+        let spans = [
+            0..3,
+            40..45,
+            900..910,
+            5_000..5_006,
+            line.len() / 2..line.len() / 2 + 7,
+            line.len() - 1_100..line.len() - 1_090,
+            line.len() - 30..line.len() - 25,
+            line.len() - 1..line.len(),
+        ];
+        let mut cut = 0;
+        for span in spans {
+            let mut span = span;
+            while !line.is_char_boundary(span.start) {
+                span.start += 1;
+            }
+            while !line.is_char_boundary(span.end) {
+                span.end += 1;
+            }
+            let frame = Frame {
+                message: "a message",
+                id: "heap-snapshot",
+                path: "min.js",
+                line: 3,
+                source: &line,
+                span: span.clone(),
+                help: "a help".to_owned(),
+            };
+            let window = window(&line, &span);
+            cut += usize::from(window.is_some());
+            for renderer in [Renderer::plain(), Renderer::styled()] {
+                assert_eq!(
+                    frame.render(&renderer, window.clone()),
+                    frame.render(&renderer, None),
+                    "span {span:?}"
+                );
+            }
+        }
+        assert!(cut >= 6, "only {cut} windows");
+        // Short lines and lines that start with whitespace are rendered whole.
+        assert_eq!(window("var a = 1;", &(4..5)), None);
+        assert_eq!(window(&format!(" {line}"), &(9_000..9_005)), None);
+    }
 
     #[test]
     fn colour_needs_a_terminal_and_no_no_color() {
