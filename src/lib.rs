@@ -769,7 +769,9 @@ fn analyze_with(
         // each pass into its own analysis, merged in pass order: the result is the same as one
         // after the other. The groups start in this order, each on the next free thread: the
         // longest first, then `asyncify-sleep-alloc`, which needs no heap views and runs while
-        // the first pass to ask for them builds them (the others wait).
+        // the first pass to ask for them builds them (the others wait). A pass blocked on the
+        // views (or any other `Context` cell) cannot deadlock: nothing that fills a cell calls
+        // into rayon, so its builder never waits for a job stolen by a waiting thread.
         let group = |pass: PassId| match pass {
             PassId::StoredHeapView | PassId::KeptBufferView => 0,
             PassId::AsyncifySleepAlloc => 1,
