@@ -43,6 +43,7 @@ use std::fmt;
 
 pub use diagnostic::{Analysis, Finding, LineIndex, Remark, RemarkKind, TextRange};
 pub use fix::{Applicability, Applied, Edit, Fix};
+use passes::FixAvailability;
 pub use passes::{HeapStyle, Options, PassId};
 pub use preprocess::Variant;
 pub use source::Lang;
@@ -213,7 +214,7 @@ pub fn check_source(text: &str, lang: Lang, options: &Options) -> Result<CheckOu
     let (round, lines) = with_big_stack(body.len(), || {
         source::beside(
             body.len(),
-            || analyze_file(body, lang, options),
+            || analyze_file(body, lang, options, Schedule::All),
             || LineIndex::new(body),
         )
     })
@@ -244,7 +245,6 @@ pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput
     let body = source.body;
     let (fixed, applied, last, lines) =
         with_big_stack(body.len(), || fix_body(body, lang, options)).map_err(Error::Internal)??;
-    let lines = lines.unwrap_or_else(|| LineIndex::new(&fixed));
     let changed = fixed != body;
     let text = if changed {
         source.reassemble(&fixed)
@@ -266,8 +266,8 @@ fn fix_body(body: &str, lang: Lang, options: &Options) -> Result<Fixed, Error> {
 }
 
 /// What [`fix_body`] hands back: the fixed text, the fixes applied, the last round's analysis,
-/// and the fixed text's line index when it was built beside that round.
-type Fixed = (String, Vec<Applied>, Round, Option<LineIndex>);
+/// and the fixed text's line index.
+type Fixed = (String, Vec<Applied>, Round, LineIndex);
 
 /// [`fix_body`], optionally parsing every round in full instead of patching (for tests).
 fn fix_body_with(
@@ -276,12 +276,19 @@ fn fix_body_with(
     options: &Options,
     patching: bool,
 ) -> Result<Fixed, Error> {
-    let threshold = Applicability::Safe;
+    let threshold = FIX_THRESHOLD;
     let mut current = body.to_owned();
-    let (mut round, mut parsed) = analyze_file_keeping(&current, lang, options, patching)?;
+    // The input's line index is built beside its parse, as for `check`: the caller needs it
+    // when nothing applies.
+    let (first, lines) = source::beside(
+        current.len(),
+        || analyze_file_keeping(&current, lang, options, patching, Schedule::FixesFirst),
+        || LineIndex::new(&current),
+    );
+    let (mut round, mut parsed) = first?;
     let mut applied = Vec::new();
-    // The line index of `current`, when built beside its analysis.
-    let mut lines_of_current = None;
+    // The line index of `current`, built beside its analysis.
+    let mut lines_of_current = lines;
     // For a library file: the readings the input parses in, which the fixed text must parse in
     // too (computed when the first fix is about to be applied).
     let mut must_parse: Option<Vec<Variant>> = None;
@@ -289,7 +296,7 @@ fn fix_body_with(
         let (next, taken, spliced) =
             fix::apply_fixes_spliced(&current, &round.analysis.findings, threshold);
         if taken.is_empty() {
-            if let Some((parsed, _)) = parsed {
+            if let Some((parsed, _, _)) = parsed {
                 source::drop_later(current.len(), parsed);
             }
             return Ok((current, applied, round, lines_of_current));
@@ -330,45 +337,40 @@ fn fix_body_with(
             }
         }
         // The next round: the previous AST with the edited nodes re-parsed, when that works
-        // (see `patch`); else the fixed text parsed again.
-        // The text searches of the passes run beside the patching.
-        let marks = MarkCache::default();
-        let (patched, ()) = source::beside(
-            next.len(),
-            || {
-                let (previous, views) = parsed.take()?;
-                let start = previous.start_pos;
-                let patched = patch::patch(previous, &next, &spliced, lang)?;
-                // The heap views stay those of the previous round when no edited node held
-                // or holds a word their search looks for (and no function was renamed): the
-                // walk that builds them then meets the same nodes, and no edit inside a node
-                // can change what a name outside it refers to.
-                let views = views.filter(|_| {
-                    !patched.patches.renames()
-                        && patched.patches.edited(start).all(|(old, new)| {
-                            !marks::may_touch(marks::Kind::Views, current.as_bytes(), old)
-                                && !marks::may_touch(marks::Kind::Views, next.as_bytes(), new)
-                        })
-                });
-                Some((patched, views.map(Views::carried)))
-            },
-            || marks.prefill(&next),
-        );
+        // (see `patch`), and this round's text searches carried over the edits; else the fixed
+        // text parsed and searched again.
+        let patched = parsed.take().and_then(|(previous, views, searched)| {
+            let start = previous.start_pos;
+            let patched = patch::patch(previous, &next, &spliced, lang)?;
+            // The heap views stay those of the previous round when no edited node held or
+            // holds a word their search looks for (and no function was renamed): the walk
+            // that builds them then meets the same nodes, and no edit inside a node can change
+            // what a name outside it refers to.
+            let views = views.filter(|_| {
+                !patched.patches.renames()
+                    && patched.patches.edited(start).all(|(old, new)| {
+                        !marks::may_touch(marks::Kind::Views, current.as_bytes(), old)
+                            && !marks::may_touch(marks::Kind::Views, next.as_bytes(), new)
+                    })
+            });
+            let marks = searched.spliced(&current, &next, &spliced);
+            Some((patched, views.map(Views::carried), marks))
+        });
         // The fixed text's line index is built beside its analysis: the caller needs it when
         // this is the last round, as it usually is.
         let (analysed, lines) = source::beside(
             next.len(),
             || match patched {
-                Some((patched, views)) => {
+                Some((patched, views, marks)) => {
                     let round = analyze_patched(&next, &patched, options, marks, views);
                     source::drop_later(next.len(), patched);
                     Ok(round)
                 }
-                None => analyze_file(&next, lang, options),
+                None => analyze_file(&next, lang, options, Schedule::All),
             },
             || LineIndex::new(&next),
         );
-        lines_of_current = Some(lines);
+        lines_of_current = lines;
         round = analysed.map_err(|e| match e {
             Error::Syntax {
                 message,
@@ -447,8 +449,13 @@ fn read_variant(library: &Library, variant: Variant, lang: Lang) -> Result<Read,
 }
 
 /// Reads and analyses one version of a file, then applies its `growsafe-ignore` comments.
-fn analyze_file(body: &str, lang: Lang, options: &Options) -> Result<Round, Error> {
-    analyze_file_keeping(body, lang, options, false).map(|(round, _)| round)
+fn analyze_file(
+    body: &str,
+    lang: Lang,
+    options: &Options,
+    schedule: Schedule,
+) -> Result<Round, Error> {
+    analyze_file_keeping(body, lang, options, false, schedule).map(|(round, _)| round)
 }
 
 /// [`analyze_file`], also handing back the AST when asked to (for a plain JavaScript or
@@ -458,14 +465,16 @@ fn analyze_file_keeping(
     lang: Lang,
     options: &Options,
     keep: bool,
+    schedule: Schedule,
 ) -> Result<(Round, Option<Carried>), Error> {
-    let (mut round, parsed) = read_and_analyze_with(body, lang, options, true, keep)?;
+    let (mut round, parsed) = read_and_analyze_with(body, lang, options, true, keep, schedule)?;
     suppressions(body, &mut round.analysis, options);
     Ok((round, parsed))
 }
 
-/// What a round of `fix` hands to the next: the AST and, if built, the heap views.
-type Carried = (Parsed, Option<Views>);
+/// What a round of `fix` hands to the next: the AST, the heap views if built, and the text
+/// searches.
+type Carried = (Parsed, Option<Views>, MarkCache);
 
 /// Analyses a patched AST of `body` (the next round of a fix), with the text searches done and
 /// the heap views when they are known.
@@ -477,7 +486,7 @@ fn analyze_patched(
     views: Option<Views>,
 ) -> Round {
     let mut round = Round {
-        analysis: analyze_with(body, parsed, options, marks, views).0,
+        analysis: analyze_with(body, parsed, options, marks, views, Schedule::All).0,
         library: None,
     };
     suppressions(body, &mut round.analysis, options);
@@ -502,14 +511,15 @@ fn suppressions(body: &str, analysis: &mut Analysis, options: &Options) {
 }
 
 /// Parses `body` (through preprocessor readings when it is an Emscripten JS library) and runs
-/// the passes; optionally without the fast path for trace-free files (for tests), and keeping
-/// the AST of a plain file.
+/// the passes (a library's readings with [`Schedule::All`] whatever `schedule` says); optionally
+/// without the fast path for trace-free files (for tests), and keeping the AST of a plain file.
 fn read_and_analyze_with(
     body: &str,
     lang: Lang,
     options: &Options,
     fast_path: bool,
     keep: bool,
+    schedule: Schedule,
 ) -> Result<(Round, Option<Carried>), Error> {
     let Some(library) = scan_library(body, lang)? else {
         if fast_path && !traces::has_traces(body, lang) {
@@ -528,13 +538,13 @@ fn read_and_analyze_with(
         let marks = MarkCache::default();
         let (parsed, ()) = source::beside(body.len(), || parse(body, lang), || marks.prefill(body));
         let parsed = parsed.map_err(|e| syntax_error(body, &e))?;
-        let (analysis, views) = analyze_with(body, &parsed, options, marks, None);
+        let (analysis, views, marks) = analyze_with(body, &parsed, options, marks, None, schedule);
         let round = Round {
             analysis,
             library: None,
         };
         if keep {
-            return Ok((round, Some((parsed, views))));
+            return Ok((round, Some((parsed, views, marks))));
         }
         source::drop_later(body.len(), parsed);
         return Ok((round, None));
@@ -748,26 +758,100 @@ fn distinct_passes(passes: impl Iterator<Item = PassId>) -> Vec<PassId> {
 }
 
 fn analyze(text: &str, parsed: &Parsed, options: &Options) -> Analysis {
-    analyze_with(text, parsed, options, MarkCache::default(), None).0
+    analyze_with(
+        text,
+        parsed,
+        options,
+        MarkCache::default(),
+        None,
+        Schedule::All,
+    )
+    .0
 }
 
+/// Which passes an analysis runs, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Schedule {
+    /// Every pass, all at once.
+    All,
+    /// For a round of `fix` that is likely to apply fixes (the first): the passes that offer
+    /// fixes first, and the lint-only ones only when none of those fixes applies. A round
+    /// that applies a fix is not the last, and only the last round's lints are reported: the
+    /// next round analyses the changed text afresh.
+    FixesFirst,
+}
+
+/// The least applicability `fix` applies.
+const FIX_THRESHOLD: Applicability = Applicability::Safe;
+
 /// [`analyze`], with the text searches that are already done and the heap views when they are
-/// known; also hands back the heap views (when a pass asked for them).
+/// known; also hands back the heap views (when a pass asked for them) and the text searches.
 fn analyze_with(
     text: &str,
     parsed: &Parsed,
     options: &Options,
     marks: MarkCache,
     views: Option<Views>,
-) -> (Analysis, Option<Views>) {
+    schedule: Schedule,
+) -> (Analysis, Option<Views>, MarkCache) {
     let cx = Context::with(text, parsed, options, marks, views);
     let passes = options.passes();
+    let mut analysis = match schedule {
+        Schedule::All => run_passes(&cx, text, &passes),
+        Schedule::FixesFirst => {
+            let (fixing, linting): (Vec<PassId>, Vec<PassId>) = passes
+                .iter()
+                .partition(|p| p.meta().fix != FixAvailability::Never);
+            let mut analysis = run_passes(&cx, text, &fixing);
+            if !fixes_apply(text, &analysis, &passes) {
+                let lints = run_passes(&cx, text, &linting);
+                analysis.findings.extend(lints.findings);
+                analysis.remarks.extend(lints.remarks);
+            }
+            analysis
+        }
+    };
+    analysis.findings.sort_by_key(|f| (f.range.start, f.pass));
+    analysis
+        .remarks
+        .sort_by_key(|r| (r.range.map(|r| r.start), r.pass));
+    let (views, marks) = cx.into_parts();
+    (analysis, views, marks)
+}
+
+/// Whether `fix` would apply a fix of `analysis`: one at [`FIX_THRESHOLD`] that no
+/// `growsafe-ignore` comment silences.
+fn fixes_apply(text: &str, analysis: &Analysis, active: &[PassId]) -> bool {
+    let applies = |f: &Finding| {
+        f.fix
+            .as_ref()
+            .is_some_and(|fix| fix.applicability >= FIX_THRESHOLD)
+    };
+    let mut fixable = Analysis {
+        findings: analysis
+            .findings
+            .iter()
+            .filter(|f| applies(f))
+            .cloned()
+            .collect(),
+        remarks: Vec::new(),
+    };
+    if !fixable.findings.is_empty() {
+        suppress::apply(text, &mut fixable, active);
+    }
+    !fixable.findings.is_empty()
+}
+
+/// Runs `passes` over `cx`; the findings and remarks are in pass order (unsorted).
+fn run_passes(cx: &Context<'_>, text: &str, passes: &[PassId]) -> Analysis {
     let mut analysis = Analysis::default();
     if passes.len() > 1 && source::spreads(text.len()) {
         // The passes run side by side (on the parser pool, or on threads with the stack this
-        // input needs), in groups that share an analysis (so no job waits for another's),
-        // each pass into its own analysis, merged in pass order: the result is the same as one
-        // after the other. The groups start in this order, each on the next free thread: the
+        // input needs), each pass into its own analysis, merged in pass order: the result is
+        // the same as one after the other. `stored-heap-view` and `kept-buffer-view` share
+        // their analysis and run as one job; every other pass is a job of its own, so that
+        // the few that offer fixes spread over the threads when they run alone (see
+        // `Schedule`). The jobs start in this order, each on the next free thread: the
         // longest first, then `asyncify-sleep-alloc`, which needs no heap views and runs while
         // the first pass to ask for them builds them (the others wait). A pass blocked on the
         // views (or any other `Context` cell) cannot deadlock: nothing that fills a cell calls
@@ -775,9 +859,10 @@ fn analyze_with(
         let group = |pass: PassId| match pass {
             PassId::StoredHeapView | PassId::KeptBufferView => 0,
             PassId::AsyncifySleepAlloc => 1,
-            PassId::HeapSnapshot | PassId::HeapDestructure => 2,
-            PassId::HeapObjectCopy => 3,
-            PassId::UnusedSuppression => 4,
+            PassId::HeapSnapshot => 2,
+            PassId::HeapDestructure => 3,
+            PassId::HeapObjectCopy => 4,
+            PassId::UnusedSuppression => 5,
         };
         let mut groups: Vec<Vec<(usize, PassId)>> = Vec::new();
         for (order, &pass) in passes.iter().enumerate() {
@@ -792,7 +877,7 @@ fn analyze_with(
                 .iter()
                 .map(|&(order, pass)| {
                     let mut own = Analysis::default();
-                    pass.analyze(&cx, &mut own);
+                    pass.analyze(cx, &mut own);
                     (order, own)
                 })
                 .collect::<Vec<_>>()
@@ -806,15 +891,11 @@ fn analyze_with(
             analysis.remarks.extend(own.remarks);
         }
     } else {
-        for pass in passes {
-            pass.analyze(&cx, &mut analysis);
+        for &pass in passes {
+            pass.analyze(cx, &mut analysis);
         }
     }
-    analysis.findings.sort_by_key(|f| (f.range.start, f.pass));
     analysis
-        .remarks
-        .sort_by_key(|r| (r.range.map(|r| r.start), r.pass));
-    (analysis, cx.into_views())
 }
 
 fn syntax_error(body: &str, e: &SyntaxError) -> Error {
@@ -902,7 +983,8 @@ mod tests {
     /// What a reading says, comparable: the analysis and library report, or the error.
     fn outcome(body: &str, lang: Lang, options: &Options, fast_path: bool) -> String {
         let round = with_big_stack(body.len(), || {
-            let (mut round, _) = read_and_analyze_with(body, lang, options, fast_path, false)?;
+            let (mut round, _) =
+                read_and_analyze_with(body, lang, options, fast_path, false, Schedule::All)?;
             let active = options.passes();
             let problems = suppress::apply(body, &mut round.analysis, &active);
             Ok::<_, Error>((round.analysis, round.library, problems.len()))
@@ -1049,6 +1131,45 @@ mod tests {
             }
         }
         assert!(patched > 20, "only {patched} fixes");
+    }
+
+    /// A round of `fix` runs the lint-only passes only when none of its fixes applies (a fix
+    /// silenced by a comment does not count); the last round's lints are always reported.
+    #[test]
+    fn fix_rounds_lint_only_when_no_fix_applies() {
+        let silenced = "var HEAP8 = new Int8Array(8);\n\
+                        function f(g) {\n\
+                        \x20 // growsafe-ignore: heap-snapshot kept on purpose\n\
+                        \x20 var o = { HEAP8 };\n\
+                        \x20 var v = HEAP8;\n\
+                        \x20 g();\n\
+                        \x20 return v[0] + o;\n\
+                        }\n";
+        let open = silenced.replace("// growsafe-ignore: heap-snapshot kept on purpose", "");
+        let options = Options::default();
+        let passes = |a: &Analysis| a.findings.iter().map(|f| f.pass).collect::<Vec<_>>();
+        let first_round = |text: &str| {
+            let parsed = parse(text, Lang::JavaScript).unwrap();
+            let marks = MarkCache::default();
+            analyze_with(text, &parsed, &options, marks, None, Schedule::FixesFirst).0
+        };
+        // A fix applies: the round stops before the lints.
+        assert_eq!(passes(&first_round(&open)), [PassId::HeapSnapshot]);
+        // The only fix is silenced: the lints run, and the comment is used.
+        assert_eq!(
+            passes(&first_round(silenced)),
+            [PassId::HeapSnapshot, PassId::StoredHeapView]
+        );
+        let out = fix_source(silenced, Lang::JavaScript, &options).unwrap();
+        assert!(!out.changed);
+        assert_eq!(passes(&out.remaining), [PassId::StoredHeapView]);
+        let out = fix_source(&open, Lang::JavaScript, &options).unwrap();
+        assert!(
+            out.changed && out.text.contains("get HEAP8()"),
+            "{}",
+            out.text
+        );
+        assert_eq!(passes(&out.remaining), [PassId::StoredHeapView]);
     }
 
     #[test]

@@ -351,20 +351,48 @@ fn not_indexed(bytes: &[u8], i: usize, len: usize) -> bool {
 /// characters, and an escaped punctuation character spells punctuation: neither is part of a
 /// word.
 fn escapes(text: &str) -> Vec<u32> {
+    escapes_in(text).collect()
+}
+
+/// [`escapes`], one by one.
+fn escapes_in(text: &str) -> impl Iterator<Item = u32> + '_ {
     let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    for i in memchr::memchr_iter(b'\\', bytes) {
-        let spells_letter = bytes.get(i + 1).is_some_and(|&b| {
-            b.is_ascii_digit()
-                || matches!(b, b'\r' | b'\n')
-                || b >= 0x80
-                || (b.is_ascii_alphabetic() && !b"nrtbfv".contains(&b))
-        });
-        if spells_letter {
-            out.push(u32::try_from(i).expect("inputs are below 4 GiB"));
-        }
+    memchr::memchr_iter(b'\\', bytes)
+        .filter(|&i| {
+            bytes.get(i + 1).is_some_and(|&b| {
+                b.is_ascii_digit()
+                    || matches!(b, b'\r' | b'\n')
+                    || b >= 0x80
+                    || (b.is_ascii_alphabetic() && !b"nrtbfv".contains(&b))
+            })
+        })
+        .map(to_u32)
+}
+
+/// Whether the `len` bytes at `at` overlap one of `ranges` (sorted, not overlapping), or hold
+/// an empty one strictly inside them (an insertion that splits them).
+fn touches_any(ranges: &[TextRange], at: u32, len: u32) -> bool {
+    // The first range that ends after `at` is the only one that can start before `at + len`.
+    let i = ranges.partition_point(|r| r.end <= at);
+    ranges.get(i).is_some_and(|r| r.start < at + len)
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
     }
-    out
+    i
+}
+
+fn ceil_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+fn to_u32(i: usize) -> u32 {
+    u32::try_from(i).expect("inputs are below 4 GiB")
 }
 
 /// Marks computed once for a text (lazily, per kind), shared by the passes of one round: the
@@ -490,7 +518,6 @@ fn fixed_hits(bytes: &[u8]) -> Vec<Vec<u32>> {
             overlaps,
         }
     });
-    let to_u32 = |i: usize| u32::try_from(i).expect("inputs are below 4 GiB");
     let mut hits = vec![Vec::new(); WORDS.len()];
     let mut hidden = false;
     for m in search.automaton.find_iter(bytes) {
@@ -563,6 +590,91 @@ impl MarkCache {
         self.escapes.get_or_init(|| escapes(text))
     }
 
+    /// The text searches of `new`, which is `old` with the `spliced` edits (old range, new
+    /// range; in order, not overlapping), carried over from these searches of `old`: a hit
+    /// clear of every edit is the same bytes, moved; only around the edits is `new` searched
+    /// again. The result is that of searching `new` afresh: a word's occurrences depend only on
+    /// their own bytes. Without the searches of `old`, nothing is carried.
+    pub fn spliced(&self, old: &str, new: &str, spliced: &[(TextRange, TextRange)]) -> MarkCache {
+        let carried = MarkCache::default();
+        let (Some(hits), Some(escapes)) = (self.hits.get(), self.escapes.get()) else {
+            return carried;
+        };
+        debug_assert_eq!(
+            old.len() as i64
+                + spliced
+                    .iter()
+                    .map(|(o, n)| i64::from(n.end - n.start) - i64::from(o.end - o.start))
+                    .sum::<i64>(),
+            new.len() as i64
+        );
+        // The windows of `new` that can hold a hit an edit touches: each edit widened by the
+        // longest word but one (an escape is two bytes long), merged.
+        let reach = WORDS.iter().map(|w| w.len()).max().unwrap_or(1) - 1;
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        for (_, n) in spliced {
+            let lo = (n.start as usize).saturating_sub(reach);
+            let hi = (n.end as usize + reach).min(new.len());
+            match windows.last_mut() {
+                Some(last) if last.1 >= lo => last.1 = last.1.max(hi),
+                _ => windows.push((lo, hi)),
+            }
+        }
+        let new_ranges: Vec<TextRange> = spliced.iter().map(|&(_, n)| n).collect();
+        let old_ranges: Vec<TextRange> = spliced.iter().map(|&(o, _)| o).collect();
+        let mut fresh_hits = vec![Vec::new(); WORDS.len()];
+        let mut fresh_escapes = Vec::new();
+        for &(lo, hi) in &windows {
+            // A window is cut at character boundaries: the words and `\\` are ASCII.
+            let (lo, hi) = (floor_char(new, lo), ceil_char(new, hi));
+            let base = to_u32(lo);
+            for (word, found) in fixed_hits(&new.as_bytes()[lo..hi]).into_iter().enumerate() {
+                let len = to_u32(WORDS[word].len());
+                fresh_hits[word].extend(
+                    found
+                        .into_iter()
+                        .map(|i| i + base)
+                        .filter(|&i| touches_any(&new_ranges, i, len)),
+                );
+            }
+            fresh_escapes.extend(
+                escapes_in(&new[lo..])
+                    .take_while(|&i| (i as usize) < hi - lo)
+                    .map(|i| i + base)
+                    .filter(|&i| touches_any(&new_ranges, i, 2)),
+            );
+        }
+        let carry = |list: &[u32], len: u32, fresh: Vec<u32>| {
+            let mut out: Vec<u32> = Vec::with_capacity(list.len() + fresh.len());
+            let mut edit = 0;
+            let mut delta = 0i64;
+            for &i in list {
+                // The edits wholly before this hit move it.
+                while edit < old_ranges.len() && old_ranges[edit].end <= i {
+                    let (o, n) = (old_ranges[edit], new_ranges[edit]);
+                    delta += i64::from(n.end - n.start) - i64::from(o.end - o.start);
+                    edit += 1;
+                }
+                if !touches_any(&old_ranges[edit..], i, len) {
+                    out.push(u32::try_from(i64::from(i) + delta).expect("inputs are below 4 GiB"));
+                }
+            }
+            out.extend(fresh);
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let hits: Vec<Vec<u32>> = hits
+            .iter()
+            .zip(fresh_hits)
+            .enumerate()
+            .map(|(word, (list, fresh))| carry(list, to_u32(WORDS[word].len()), fresh))
+            .collect();
+        let _ = carried.hits.set(hits);
+        let _ = carried.escapes.set(carry(escapes, 2, fresh_escapes));
+        carried
+    }
+
     /// Marks of any words, sharing the text's escapes and the shared pass's hits.
     pub fn find(&self, words: &[Find<'_>], text: &str, place: Place<'_>) -> Marks {
         let (fixed, other): (Vec<Find<'_>>, Vec<Find<'_>>) =
@@ -581,6 +693,96 @@ impl MarkCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Carrying the searches over edits gives what searching the edited text afresh gives,
+    /// whatever the edits cut, join or insert (words, escapes, characters of several bytes).
+    #[test]
+    fn searches_carried_over_edits_equal_fresh_ones() {
+        let unit = "var a = HEAP8, b = new Float32Array(HEAPU8.buffer); /* é ⌘ */\n\
+                    Asyncify.handleSleep(x => growMemory(Module['HEAP16'])); s = '\\u0041\\n\\x41';\n\
+                    var invalid state ENVIRONMENT_IS_NODE Object.assign(DataView, HEAProxy); ";
+        let text = unit.repeat(6);
+        let pieces = [
+            "", "HE", "AP", "HEAP", "Asyn", "cify", "\\", "u0041", "é", "8Array", "Float6",
+            "4Array", "grow", "buf", "fer", "invalid", " state", "Pro", "xy", "\\\\", "\n", "⌘",
+            "x",
+        ];
+        let mut seed = 0x2545_f491_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % n as u64).unwrap()
+        };
+        let searched = MarkCache::default();
+        searched.prefill(&text);
+        for _ in 0..400 {
+            // Up to four edits, in order, not overlapping, at character boundaries.
+            let mut cuts: Vec<usize> = (0..2 * (1 + next(4)))
+                .map(|_| {
+                    let mut i = next(text.len() + 1);
+                    while !text.is_char_boundary(i) {
+                        i -= 1;
+                    }
+                    i
+                })
+                .collect();
+            cuts.sort_unstable();
+            let mut new = String::new();
+            let mut spliced = Vec::new();
+            let mut cursor = 0;
+            for pair in cuts.chunks(2) {
+                let (start, end) = (pair[0], pair[1]);
+                // Sometimes an insertion, sometimes a replacement, of one to three pieces.
+                let end = if next(3) == 0 { start } else { end };
+                new.push_str(&text[cursor..start]);
+                let from = new.len();
+                for _ in 0..1 + next(3) {
+                    new.push_str(pieces[next(pieces.len())]);
+                }
+                let range = |a: usize, b: usize| {
+                    TextRange::new(u32::try_from(a).unwrap(), u32::try_from(b).unwrap())
+                };
+                spliced.push((range(start, end), range(from, new.len())));
+                cursor = end;
+            }
+            new.push_str(&text[cursor..]);
+            let carried = searched.spliced(&text, &new, &spliced);
+            let fresh = MarkCache::default();
+            fresh.prefill(&new);
+            assert_eq!(carried.hits.get(), fresh.hits.get(), "{spliced:?}");
+            assert_eq!(carried.escapes.get(), fresh.escapes.get(), "{spliced:?}");
+        }
+        // Every word joined by a deletion at each of its inner points, and split by an
+        // insertion there: the carried hits reach as far from an edit as the longest word.
+        let check = |old: &str, new: &str, spliced: (TextRange, TextRange)| {
+            let searched = MarkCache::default();
+            searched.prefill(old);
+            let carried = searched.spliced(old, new, &[spliced]);
+            let fresh = MarkCache::default();
+            fresh.prefill(new);
+            assert_eq!(carried.hits.get(), fresh.hits.get(), "{old:?} -> {new:?}");
+            assert_eq!(
+                carried.escapes.get(),
+                fresh.escapes.get(),
+                "{old:?} -> {new:?}"
+            );
+        };
+        for word in WORDS.iter().chain(&["\\u0041"]) {
+            for k in 1..word.len() {
+                let (left, right) = word.split_at(k);
+                let split = format!("x {left}@{right} y");
+                let joined = format!("x {word} y");
+                let at = u32::try_from(2 + k).unwrap();
+                let (edit, point) = (TextRange::new(at, at + 1), TextRange::empty(at));
+                check(&split, &joined, (edit, point));
+                check(&joined, &split, (point, edit));
+            }
+        }
+        // Nothing searched, nothing carried: the next round searches for itself.
+        let carried = MarkCache::default().spliced(&text, &text, &[]);
+        assert!(carried.hits.get().is_none() && carried.escapes.get().is_none());
+    }
 
     fn positions(text: &str, words: &[Find<'_>]) -> Vec<u32> {
         let patches = Patches::default();

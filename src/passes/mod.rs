@@ -279,9 +279,9 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The heap views, if they were built.
-    pub fn into_views(self) -> Option<views::Views> {
-        self.views.into_inner()
+    /// The heap views, if they were built, and the text searches.
+    pub fn into_parts(self) -> (Option<views::Views>, MarkCache) {
+        (self.views.into_inner(), self.marks)
     }
 
     /// How generated code should look.
