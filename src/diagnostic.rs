@@ -126,6 +126,8 @@ pub struct Analysis {
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     starts: Vec<u32>,
+    /// Whether the text holds a `\r`.
+    cr: bool,
 }
 
 impl LineIndex {
@@ -138,7 +140,7 @@ impl LineIndex {
             let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
             starts.push(0);
             starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| to_u32(i + 1)));
-            return LineIndex { starts };
+            return LineIndex { starts, cr: false };
         }
         let mut starts = vec![0];
         let mut i = 0;
@@ -150,7 +152,55 @@ impl LineIndex {
             }
             i += 1;
         }
-        LineIndex { starts }
+        LineIndex { starts, cr: true }
+    }
+
+    /// The line index of `new`, which is the text this index was built for with the `spliced`
+    /// edits (old range, new range; in order, not overlapping): the line starts clear of every
+    /// edit are moved, and only the edits' new text is searched for line ends. The same as
+    /// [`LineIndex::new`] of `new`, which it falls back to when a `\r` is about (a `\r\n` may
+    /// then be split or joined at an edit's edge).
+    #[must_use]
+    pub fn spliced(&self, new: &str, spliced: &[(TextRange, TextRange)]) -> Self {
+        let bytes = new.as_bytes();
+        if self.cr
+            || spliced
+                .iter()
+                .any(|(_, n)| memchr::memchr(b'\r', &bytes[n.as_usize()]).is_some())
+        {
+            return LineIndex::new(new);
+        }
+        let mut starts = Vec::with_capacity(self.starts.len());
+        starts.push(0);
+        let mut edit = 0;
+        let mut delta = 0i64;
+        let mut fresh = spliced.iter().map(|(_, n)| n).peekable();
+        for &start in &self.starts[1..] {
+            // The `\n` before this start, at `start - 1`; the edits wholly before it move it.
+            let newline = start - 1;
+            while let Some((o, n)) = spliced.get(edit).filter(|(o, _)| o.end <= newline) {
+                delta += i64::from(n.end - n.start) - i64::from(o.end - o.start);
+                edit += 1;
+                // The line ends in that edit's new text come before the moved ones.
+                let n = fresh.next().expect("one new range per edit");
+                starts.extend(
+                    memchr::memchr_iter(b'\n', &bytes[n.as_usize()])
+                        .map(|i| to_u32(n.start as usize + i + 1)),
+                );
+            }
+            if spliced.get(edit).is_some_and(|(o, _)| o.start <= newline) {
+                // Inside an edit: gone with the old text.
+                continue;
+            }
+            starts.push(u32::try_from(i64::from(start) + delta).expect("inputs are below 4 GiB"));
+        }
+        for n in fresh {
+            starts.extend(
+                memchr::memchr_iter(b'\n', &bytes[n.as_usize()])
+                    .map(|i| to_u32(n.start as usize + i + 1)),
+            );
+        }
+        LineIndex { starts, cr: false }
     }
 
     /// The 1-based lines of a few `offsets` of `text` (ascending), without indexing every line.
@@ -214,6 +264,57 @@ fn to_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line index carried over edits is the index of the edited text, whatever the edits cut,
+    /// join or insert; with a `\r` about it is built afresh.
+    #[test]
+    fn line_index_carried_over_edits_equals_a_fresh_one() {
+        let text = "a\nbb\n\nccc\n é\n⌘d\n\n".repeat(5);
+        let pieces = ["", "\n", "x", "\n\n", "y\nz", "é", "\r", "\r\n"];
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % n as u64).unwrap()
+        };
+        for old in [text.clone(), text.replace("bb\n", "bb\r\n")] {
+            let index = LineIndex::new(&old);
+            for _ in 0..500 {
+                let mut cuts: Vec<usize> = (0..2 * (1 + next(4)))
+                    .map(|_| {
+                        let mut i = next(old.len() + 1);
+                        while !old.is_char_boundary(i) {
+                            i -= 1;
+                        }
+                        i
+                    })
+                    .collect();
+                cuts.sort_unstable();
+                let mut new = String::new();
+                let mut spliced = Vec::new();
+                let mut cursor = 0;
+                for pair in cuts.chunks(2) {
+                    let (start, end) = (pair[0], if next(3) == 0 { pair[0] } else { pair[1] });
+                    new.push_str(&old[cursor..start]);
+                    let from = new.len();
+                    for _ in 0..next(3) {
+                        new.push_str(pieces[next(pieces.len())]);
+                    }
+                    spliced.push((
+                        TextRange::new(to_u32(start), to_u32(end)),
+                        TextRange::new(to_u32(from), to_u32(new.len())),
+                    ));
+                    cursor = end;
+                }
+                new.push_str(&old[cursor..]);
+                let carried = index.spliced(&new, &spliced);
+                let fresh = LineIndex::new(&new);
+                assert_eq!(carried.starts, fresh.starts, "{old:?} {spliced:?}");
+                assert_eq!(carried.cr, fresh.cr, "{old:?} {spliced:?}");
+            }
+        }
+    }
 
     #[test]
     fn columns_count_utf16_units() {

@@ -287,7 +287,7 @@ fn fix_body_with(
     );
     let (mut round, mut parsed) = first?;
     let mut applied = Vec::new();
-    // The line index of `current`, built beside its analysis.
+    // The line index of `current`.
     let mut lines_of_current = lines;
     // For a library file: the readings the input parses in, which the fixed text must parse in
     // too (computed when the first fix is about to be applied).
@@ -302,15 +302,11 @@ fn fix_body_with(
             return Ok((current, applied, round, lines_of_current));
         }
         let passes = distinct_passes(taken.iter().map(|f| f.pass));
-        let mut starts: Vec<u32> = taken.iter().map(|f| f.range.start).collect();
-        starts.sort_unstable();
-        let lines = LineIndex::lines_at(&current, &starts);
-        let line = |offset: u32| lines[starts.partition_point(|&s| s < offset)];
         applied.extend(taken.iter().map(|f| {
             Applied {
                 pass: f.pass,
                 range: f.range,
-                line: line(f.range.start),
+                line: lines_of_current.line(f.range.start),
                 title: f
                     .fix
                     .as_ref()
@@ -356,21 +352,17 @@ fn fix_body_with(
             let marks = searched.spliced(&current, &next, &spliced);
             Some((patched, views.map(Views::carried), marks))
         });
-        // The fixed text's line index is built beside its analysis: the caller needs it when
-        // this is the last round, as it usually is.
-        let (analysed, lines) = source::beside(
-            next.len(),
-            || match patched {
-                Some((patched, views, marks)) => {
-                    let round = analyze_patched(&next, &patched, options, marks, views);
-                    source::drop_later(next.len(), patched);
-                    Ok(round)
-                }
-                None => analyze_file(&next, lang, options, Schedule::All),
-            },
-            || LineIndex::new(&next),
-        );
-        lines_of_current = lines;
+        // The fixed text's line index, from this one (the caller needs it when the next round
+        // is the last, as it usually is).
+        lines_of_current = lines_of_current.spliced(&next, &spliced);
+        let analysed = match patched {
+            Some((patched, views, marks)) => {
+                let round = analyze_patched(&next, &patched, options, marks, views);
+                source::drop_later(next.len(), patched);
+                Ok(round)
+            }
+            None => analyze_file(&next, lang, options, Schedule::All),
+        };
         round = analysed.map_err(|e| match e {
             Error::Syntax {
                 message,
@@ -1127,7 +1119,13 @@ mod tests {
                 };
                 let run = |patching: bool| {
                     with_big_stack(body.len(), || {
-                        format!("{:?}", fix_body_with(body, lang, &options, patching))
+                        let fixed = fix_body_with(body, lang, &options, patching);
+                        // The line index carried round to round is the fixed text's.
+                        if let Ok((text, _, _, lines)) = &fixed {
+                            let fresh = LineIndex::new(text);
+                            assert_eq!(format!("{lines:?}"), format!("{fresh:?}"));
+                        }
+                        format!("{fixed:?}")
                     })
                     .unwrap()
                 };
