@@ -124,17 +124,24 @@ pub fn apply_fixes<'f>(
     findings: &'f [Finding],
     threshold: Applicability,
 ) -> (String, Vec<&'f Finding>) {
-    let (out, applied, _) = apply_fixes_spliced(text, findings, threshold);
-    (out, applied)
+    match apply_fixes_spliced(text, findings, threshold) {
+        Some((out, applied, _)) => (out, applied),
+        None => (text.to_owned(), Vec::new()),
+    }
 }
 
+/// What [`apply_fixes_spliced`] hands back: the new text, the findings whose fixes were applied,
+/// and where each edit went.
+pub(crate) type Spliced<'f> = (String, Vec<&'f Finding>, Vec<(TextRange, TextRange)>);
+
 /// [`apply_fixes`], also telling where each edit went: `(range in text, range in the result)`,
-/// by position (the result's range includes any space added to keep words apart).
+/// by position (the result's range includes any space added to keep words apart); `None` when
+/// no fix applies (the text is not copied).
 pub(crate) fn apply_fixes_spliced<'f>(
     text: &str,
     findings: &'f [Finding],
     threshold: Applicability,
-) -> (String, Vec<&'f Finding>, Vec<(TextRange, TextRange)>) {
+) -> Option<Spliced<'f>> {
     let mut candidates: Vec<&Finding> = findings
         .iter()
         .filter(|f| {
@@ -166,6 +173,9 @@ pub(crate) fn apply_fixes_spliced<'f>(
         taken.extend(fix.edits.iter());
         applied.push(finding);
     }
+    if applied.is_empty() {
+        return None;
+    }
     taken.sort_by_key(|e| (e.range.start, e.range.end));
 
     let mut out = String::with_capacity(
@@ -190,7 +200,7 @@ pub(crate) fn apply_fixes_spliced<'f>(
         spliced.push((edit.range, TextRange::new(to_u32(start), to_u32(out.len()))));
     }
     out.push_str(&text[cursor..]);
-    (out, applied, spliced)
+    Some((out, applied, spliced))
 }
 
 fn is_word_char(c: char) -> bool {

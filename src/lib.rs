@@ -39,6 +39,7 @@ pub mod style;
 pub mod suppress;
 mod traces;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use diagnostic::{Analysis, Finding, LineIndex, Remark, RemarkKind, TextRange};
@@ -245,7 +246,8 @@ pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput
     let body = source.body;
     let (fixed, applied, last, lines) =
         with_big_stack(body.len(), || fix_body(body, lang, options)).map_err(Error::Internal)??;
-    let changed = fixed != body;
+    // Unchanged unless a fix applied (and even then, fixes could in principle cancel out).
+    let changed = matches!(&fixed, Cow::Owned(fixed) if fixed != body);
     let text = if changed {
         source.reassemble(&fixed)
     } else {
@@ -261,23 +263,23 @@ pub fn fix_source(text: &str, lang: Lang, options: &Options) -> Result<FixOutput
     })
 }
 
-fn fix_body(body: &str, lang: Lang, options: &Options) -> Result<Fixed, Error> {
+fn fix_body<'a>(body: &'a str, lang: Lang, options: &Options) -> Result<Fixed<'a>, Error> {
     fix_body_with(body, lang, options, true)
 }
 
-/// What [`fix_body`] hands back: the fixed text, the fixes applied, the last round's analysis,
-/// and the fixed text's line index.
-type Fixed = (String, Vec<Applied>, Round, LineIndex);
+/// What [`fix_body`] hands back: the fixed text (borrowed when no fix applied), the fixes
+/// applied, the last round's analysis, and the fixed text's line index.
+type Fixed<'a> = (Cow<'a, str>, Vec<Applied>, Round, LineIndex);
 
 /// [`fix_body`], optionally parsing every round in full instead of patching (for tests).
-fn fix_body_with(
-    body: &str,
+fn fix_body_with<'a>(
+    body: &'a str,
     lang: Lang,
     options: &Options,
     patching: bool,
-) -> Result<Fixed, Error> {
+) -> Result<Fixed<'a>, Error> {
     let threshold = FIX_THRESHOLD;
-    let mut current = body.to_owned();
+    let mut current = Cow::Borrowed(body);
     // The input's line index is built beside its parse, as for `check`: the caller needs it
     // when nothing applies.
     let (first, lines) = source::beside(
@@ -293,14 +295,14 @@ fn fix_body_with(
     // too (computed when the first fix is about to be applied).
     let mut must_parse: Option<Vec<Variant>> = None;
     for _ in 0..fix::MAX_ROUNDS {
-        let (next, taken, spliced) =
-            fix::apply_fixes_spliced(&current, &round.analysis.findings, threshold);
-        if taken.is_empty() {
+        let Some((next, taken, spliced)) =
+            fix::apply_fixes_spliced(&current, &round.analysis.findings, threshold)
+        else {
             if let Some((parsed, _, _)) = parsed {
                 source::drop_later(current.len(), parsed);
             }
             return Ok((current, applied, round, lines_of_current));
-        }
+        };
         let passes = distinct_passes(taken.iter().map(|f| f.pass));
         applied.extend(taken.iter().map(|f| {
             Applied {
@@ -377,7 +379,7 @@ fn fix_body_with(
                     .to_owned(),
             ));
         }
-        current = next;
+        current = Cow::Owned(next);
     }
     let passes = distinct_passes(
         round
