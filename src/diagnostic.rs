@@ -261,6 +261,67 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).expect("growsafe handles files under 4 GiB")
 }
 
+/// Random edits of a text, for the tests of what is carried over edits (`LineIndex::spliced`,
+/// the text searches of the passes).
+#[cfg(test)]
+pub(crate) struct RandomEdits(u64);
+
+#[cfg(test)]
+impl RandomEdits {
+    pub(crate) fn new(seed: u64) -> Self {
+        RandomEdits(seed)
+    }
+
+    /// A number below `n` (xorshift).
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        usize::try_from(self.0 % n as u64).unwrap()
+    }
+
+    /// One to four edits of `text`, in order, not overlapping, at character boundaries: each
+    /// replaces what lies between two random points (or, one time in three, inserts at one) by
+    /// `least` to `least + 2` random `pieces`. The edited text, and each edit's (old range, new
+    /// range).
+    pub(crate) fn splice(
+        &mut self,
+        text: &str,
+        pieces: &[&str],
+        least: usize,
+    ) -> (String, Vec<(TextRange, TextRange)>) {
+        let mut cuts: Vec<usize> = (0..2 * (1 + self.below(4)))
+            .map(|_| {
+                let mut i = self.below(text.len() + 1);
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            })
+            .collect();
+        cuts.sort_unstable();
+        let mut new = String::new();
+        let mut spliced = Vec::new();
+        let mut cursor = 0;
+        for pair in cuts.chunks(2) {
+            let start = pair[0];
+            let end = if self.below(3) == 0 { start } else { pair[1] };
+            new.push_str(&text[cursor..start]);
+            let from = new.len();
+            for _ in 0..least + self.below(3) {
+                new.push_str(pieces[self.below(pieces.len())]);
+            }
+            spliced.push((
+                TextRange::new(to_u32(start), to_u32(end)),
+                TextRange::new(to_u32(from), to_u32(new.len())),
+            ));
+            cursor = end;
+        }
+        new.push_str(&text[cursor..]);
+        (new, spliced)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,43 +332,11 @@ mod tests {
     fn line_index_carried_over_edits_equals_a_fresh_one() {
         let text = "a\nbb\n\nccc\n é\n⌘d\n\n".repeat(5);
         let pieces = ["", "\n", "x", "\n\n", "y\nz", "é", "\r", "\r\n"];
-        let mut seed = 0x9e37_79b9_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            usize::try_from(seed % n as u64).unwrap()
-        };
+        let mut edits = RandomEdits::new(0x9e37_79b9);
         for old in [text.clone(), text.replace("bb\n", "bb\r\n")] {
             let index = LineIndex::new(&old);
             for _ in 0..500 {
-                let mut cuts: Vec<usize> = (0..2 * (1 + next(4)))
-                    .map(|_| {
-                        let mut i = next(old.len() + 1);
-                        while !old.is_char_boundary(i) {
-                            i -= 1;
-                        }
-                        i
-                    })
-                    .collect();
-                cuts.sort_unstable();
-                let mut new = String::new();
-                let mut spliced = Vec::new();
-                let mut cursor = 0;
-                for pair in cuts.chunks(2) {
-                    let (start, end) = (pair[0], if next(3) == 0 { pair[0] } else { pair[1] });
-                    new.push_str(&old[cursor..start]);
-                    let from = new.len();
-                    for _ in 0..next(3) {
-                        new.push_str(pieces[next(pieces.len())]);
-                    }
-                    spliced.push((
-                        TextRange::new(to_u32(start), to_u32(end)),
-                        TextRange::new(to_u32(from), to_u32(new.len())),
-                    ));
-                    cursor = end;
-                }
-                new.push_str(&old[cursor..]);
+                let (new, spliced) = edits.splice(&old, &pieces, 0);
                 let carried = index.spliced(&new, &spliced);
                 let fresh = LineIndex::new(&new);
                 assert_eq!(carried.starts, fresh.starts, "{old:?} {spliced:?}");

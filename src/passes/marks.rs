@@ -707,46 +707,11 @@ mod tests {
             "4Array", "grow", "buf", "fer", "invalid", " state", "Pro", "xy", "\\\\", "\n", "⌘",
             "x",
         ];
-        let mut seed = 0x2545_f491_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            usize::try_from(seed % n as u64).unwrap()
-        };
+        let mut edits = crate::diagnostic::RandomEdits::new(0x2545_f491);
         let searched = MarkCache::default();
         searched.prefill(&text);
         for _ in 0..400 {
-            // Up to four edits, in order, not overlapping, at character boundaries.
-            let mut cuts: Vec<usize> = (0..2 * (1 + next(4)))
-                .map(|_| {
-                    let mut i = next(text.len() + 1);
-                    while !text.is_char_boundary(i) {
-                        i -= 1;
-                    }
-                    i
-                })
-                .collect();
-            cuts.sort_unstable();
-            let mut new = String::new();
-            let mut spliced = Vec::new();
-            let mut cursor = 0;
-            for pair in cuts.chunks(2) {
-                let (start, end) = (pair[0], pair[1]);
-                // Sometimes an insertion, sometimes a replacement, of one to three pieces.
-                let end = if next(3) == 0 { start } else { end };
-                new.push_str(&text[cursor..start]);
-                let from = new.len();
-                for _ in 0..1 + next(3) {
-                    new.push_str(pieces[next(pieces.len())]);
-                }
-                let range = |a: usize, b: usize| {
-                    TextRange::new(u32::try_from(a).unwrap(), u32::try_from(b).unwrap())
-                };
-                spliced.push((range(start, end), range(from, new.len())));
-                cursor = end;
-            }
-            new.push_str(&text[cursor..]);
+            let (new, spliced) = edits.splice(&text, &pieces, 1);
             let carried = searched.spliced(&text, &new, &spliced);
             let fresh = MarkCache::default();
             fresh.prefill(&new);
