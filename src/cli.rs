@@ -348,11 +348,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
 }
 
 fn fix(args: &FixArgs) -> Result<ExitCode> {
-    if let Some(lint) = args
-        .require
-        .iter()
-        .find(|p| p.meta().fix == crate::passes::FixAvailability::Never)
-    {
+    if let Some(lint) = args.require.iter().find(|p| !p.offers_fixes()) {
         bail!(
             "`--require {lint}`: `{lint}` is lint-only (it never fixes anything); use `growsafe check --select {lint}` to fail on its findings"
         );

@@ -130,6 +130,21 @@ pub fn apply_fixes<'f>(
     }
 }
 
+/// The least applicability `growsafe fix` applies.
+pub(crate) const THRESHOLD: Applicability = Applicability::Safe;
+
+/// Whether `growsafe fix` applies this finding's fix (it applies safe fixes only).
+pub(crate) fn fixable(finding: &Finding) -> bool {
+    has_fix_at(finding, THRESHOLD)
+}
+
+fn has_fix_at(finding: &Finding, threshold: Applicability) -> bool {
+    finding
+        .fix
+        .as_ref()
+        .is_some_and(|fix| fix.applicability >= threshold)
+}
+
 /// What [`apply_fixes_spliced`] hands back: the new text, the findings whose fixes were applied,
 /// and where each edit went.
 pub(crate) type Spliced<'f> = (String, Vec<&'f Finding>, Vec<(TextRange, TextRange)>);
@@ -144,11 +159,7 @@ pub(crate) fn apply_fixes_spliced<'f>(
 ) -> Option<Spliced<'f>> {
     let mut candidates: Vec<&Finding> = findings
         .iter()
-        .filter(|f| {
-            f.fix
-                .as_ref()
-                .is_some_and(|fix| fix.applicability >= threshold)
-        })
+        .filter(|f| has_fix_at(f, threshold))
         .collect();
     candidates.sort_by_key(|f| f.fix.as_ref().map(Fix::span));
 

@@ -44,7 +44,6 @@ use std::fmt;
 
 pub use diagnostic::{Analysis, Finding, LineIndex, Remark, RemarkKind, TextRange};
 pub use fix::{Applicability, Applied, Edit, Fix};
-use passes::FixAvailability;
 pub use passes::{HeapStyle, Options, PassId};
 pub use preprocess::Variant;
 pub use source::Lang;
@@ -278,7 +277,7 @@ fn fix_body_with<'a>(
     options: &Options,
     patching: bool,
 ) -> Result<Fixed<'a>, Error> {
-    let threshold = FIX_THRESHOLD;
+    let threshold = fix::THRESHOLD;
     let mut current = Cow::Borrowed(body);
     // The input's line index is built beside its parse, as for `check`: the caller needs it
     // when nothing applies.
@@ -775,9 +774,6 @@ enum Schedule {
     FixesFirst,
 }
 
-/// The least applicability `fix` applies.
-const FIX_THRESHOLD: Applicability = Applicability::Safe;
-
 /// [`analyze`], with the text searches that are already done and the heap views when they are
 /// known; also hands back the heap views (when a pass asked for them) and the text searches.
 fn analyze_with(
@@ -793,9 +789,8 @@ fn analyze_with(
     let mut analysis = match schedule {
         Schedule::All => run_passes(&cx, text, &passes),
         Schedule::FixesFirst => {
-            let (fixing, linting): (Vec<PassId>, Vec<PassId>) = passes
-                .iter()
-                .partition(|p| p.meta().fix != FixAvailability::Never);
+            let (fixing, linting): (Vec<PassId>, Vec<PassId>) =
+                passes.iter().partition(|p| p.offers_fixes());
             let mut analysis = run_passes(&cx, text, &fixing);
             if !fixes_apply(text, &analysis, &passes) {
                 let lints = run_passes(&cx, text, &linting);
@@ -813,19 +808,14 @@ fn analyze_with(
     (analysis, views, marks)
 }
 
-/// Whether `fix` would apply a fix of `analysis`: one at [`FIX_THRESHOLD`] that no
-/// `growsafe-ignore` comment silences.
+/// Whether `fix` would apply a fix of `analysis`: one it applies (see [`fix::fixable`]) that
+/// no `growsafe-ignore` comment silences.
 fn fixes_apply(text: &str, analysis: &Analysis, active: &[PassId]) -> bool {
-    let applies = |f: &Finding| {
-        f.fix
-            .as_ref()
-            .is_some_and(|fix| fix.applicability >= FIX_THRESHOLD)
-    };
     let mut fixable = Analysis {
         findings: analysis
             .findings
             .iter()
-            .filter(|f| applies(f))
+            .filter(|f| fix::fixable(f))
             .cloned()
             .collect(),
         remarks: Vec::new(),
@@ -852,9 +842,7 @@ fn run_passes(cx: &Context<'_>, text: &str, passes: &[PassId]) -> Analysis {
         // blocked on the views (or any other `Context` cell) cannot deadlock: nothing that
         // fills a cell calls into rayon, so its builder never waits for a job stolen by a
         // waiting thread.
-        let fixing_only = passes
-            .iter()
-            .all(|p| p.meta().fix != FixAvailability::Never);
+        let fixing_only = passes.iter().all(|p| p.offers_fixes());
         let group = |pass: PassId| match pass {
             PassId::StoredHeapView | PassId::KeptBufferView => 0,
             PassId::AsyncifySleepAlloc => 1,

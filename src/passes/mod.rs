@@ -87,6 +87,12 @@ impl PassId {
         PassId::UnusedSuppression,
     ];
 
+    /// Whether some of the pass's findings come with fixes (it is not lint-only).
+    #[must_use]
+    pub fn offers_fixes(self) -> bool {
+        self.meta().fix != FixAvailability::Never
+    }
+
     /// The pass's metadata.
     #[must_use]
     pub fn meta(self) -> PassMeta {

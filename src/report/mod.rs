@@ -16,7 +16,7 @@ use std::io::{self, IsTerminal as _, Write};
 
 use clap::ValueEnum;
 
-use crate::{Applicability, CheckOutput, Finding, Remark, TextRange};
+use crate::{CheckOutput, Finding, Remark, TextRange};
 
 pub use fixes::{print_diff, print_fix_summary};
 
@@ -127,13 +127,7 @@ pub(crate) struct Span {
     pub end_column: u32,
 }
 
-/// Whether `growsafe fix` applies this finding's fix (it applies safe fixes only).
-pub(crate) fn fixable(finding: &Finding) -> bool {
-    finding
-        .fix
-        .as_ref()
-        .is_some_and(|fix| fix.applicability >= Applicability::Safe)
-}
+pub(crate) use crate::fix::fixable;
 
 /// What to do about a finding, in one line: the fix title, or why there is none.
 pub(crate) fn help(finding: &Finding) -> String {
