@@ -170,58 +170,19 @@ impl LineIndex {
         {
             return LineIndex::new(new);
         }
-        let mut starts = Vec::with_capacity(self.starts.len());
-        starts.push(0);
-        let mut edit = 0;
-        let mut delta = 0i64;
-        let mut fresh = spliced.iter().map(|(_, n)| n).peekable();
-        for &start in &self.starts[1..] {
-            // The `\n` before this start, at `start - 1`; the edits wholly before it move it.
-            let newline = start - 1;
-            while let Some((o, n)) = spliced.get(edit).filter(|(o, _)| o.end <= newline) {
-                delta += i64::from(n.end - n.start) - i64::from(o.end - o.start);
-                edit += 1;
-                // The line ends in that edit's new text come before the moved ones.
-                let n = fresh.next().expect("one new range per edit");
-                starts.extend(
-                    memchr::memchr_iter(b'\n', &bytes[n.as_usize()])
-                        .map(|i| to_u32(n.start as usize + i + 1)),
-                );
-            }
-            if spliced.get(edit).is_some_and(|(o, _)| o.start <= newline) {
-                // Inside an edit: gone with the old text.
-                continue;
-            }
-            starts.push(u32::try_from(i64::from(start) + delta).expect("inputs are below 4 GiB"));
-        }
-        for n in fresh {
+        // Each line start but the first follows a `\n`: those clear of every edit move, and the
+        // edits' new text brings its own.
+        let newlines: Vec<u32> = self.starts[1..].iter().map(|s| s - 1).collect();
+        let mut starts = vec![0];
+        starts.extend(carry_over(&newlines, 1, spliced).into_iter().map(|i| i + 1));
+        for (_, n) in spliced {
             starts.extend(
                 memchr::memchr_iter(b'\n', &bytes[n.as_usize()])
                     .map(|i| to_u32(n.start as usize + i + 1)),
             );
         }
+        starts.sort_unstable();
         LineIndex { starts, cr: false }
-    }
-
-    /// The 1-based lines of a few `offsets` of `text` (ascending), without indexing every line.
-    #[must_use]
-    pub fn lines_at(text: &str, offsets: &[u32]) -> Vec<u32> {
-        let bytes = text.as_bytes();
-        if memchr::memchr(b'\r', bytes).is_some() || !offsets.is_sorted() {
-            let index = LineIndex::new(text);
-            return offsets.iter().map(|&o| index.line(o)).collect();
-        }
-        let mut line = 1u32;
-        let mut from = 0usize;
-        offsets
-            .iter()
-            .map(|&offset| {
-                let to = (offset as usize).min(bytes.len());
-                line += to_u32(memchr::memchr_iter(b'\n', &bytes[from..to]).count());
-                from = to;
-                line
-            })
-            .collect()
     }
 
     /// Line (1-based) and UTF-16 column (1-based) of `offset` in `text`.
@@ -230,10 +191,7 @@ impl LineIndex {
         let offset = offset.min(to_u32(text.len()));
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line] as usize;
-        let mut end = offset as usize;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
+        let end = text.floor_char_boundary(offset as usize);
         let before = &text[start..end];
         // ASCII (most glue, and every minified line) counts one unit per byte, found fast.
         let col: usize = if before.is_ascii() {
@@ -257,8 +215,35 @@ impl LineIndex {
     }
 }
 
-fn to_u32(n: usize) -> u32 {
+pub(crate) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).expect("growsafe handles files under 4 GiB")
+}
+
+/// The positions of `len`-byte items of a text (ascending), moved over the `spliced` edits of
+/// that text (old range, new range; in order, not overlapping). An item an edit touches is left
+/// out: one that overlaps an edit's old range, or holds an insertion point strictly inside it.
+/// The others are the same bytes in the edited text, moved by the edits before them.
+pub(crate) fn carry_over(
+    positions: &[u32],
+    len: u32,
+    spliced: &[(TextRange, TextRange)],
+) -> Vec<u32> {
+    let mut out = Vec::with_capacity(positions.len());
+    let mut edit = 0;
+    let mut delta = 0i64;
+    for &at in positions {
+        // The edits wholly before this item move it.
+        while let Some((o, n)) = spliced.get(edit).filter(|(o, _)| o.end <= at) {
+            delta += i64::from(n.end - n.start) - i64::from(o.end - o.start);
+            edit += 1;
+        }
+        // The next edit ends after `at`: it touches the item if it starts before its end.
+        if spliced.get(edit).is_some_and(|(o, _)| o.start < at + len) {
+            continue;
+        }
+        out.push(u32::try_from(i64::from(at) + delta).expect("inputs are below 4 GiB"));
+    }
+    out
 }
 
 /// Random edits of a text, for the tests of what is carried over edits (`LineIndex::spliced`,
@@ -291,13 +276,7 @@ impl RandomEdits {
         least: usize,
     ) -> (String, Vec<(TextRange, TextRange)>) {
         let mut cuts: Vec<usize> = (0..2 * (1 + self.below(4)))
-            .map(|_| {
-                let mut i = self.below(text.len() + 1);
-                while !text.is_char_boundary(i) {
-                    i -= 1;
-                }
-                i
-            })
+            .map(|_| text.floor_char_boundary(self.below(text.len() + 1)))
             .collect();
         cuts.sort_unstable();
         let mut new = String::new();

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use memchr::memmem::Finder;
 use swc_common::{BytePos, Span, Spanned};
 
-use crate::diagnostic::TextRange;
+use crate::diagnostic::{TextRange, to_u32};
 use crate::patch::Patches;
 
 /// Sorted positions, in swc's coordinates, that a sparse walk must reach, and ranges it must
@@ -377,24 +377,6 @@ fn touches_any(ranges: &[TextRange], at: u32, len: u32) -> bool {
     ranges.get(i).is_some_and(|r| r.start < at + len)
 }
 
-fn floor_char(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn ceil_char(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i += 1;
-    }
-    i
-}
-
-fn to_u32(i: usize) -> u32 {
-    u32::try_from(i).expect("inputs are below 4 GiB")
-}
-
 /// Marks computed once for a text (lazily, per kind), shared by the passes of one round: the
 /// text is searched once for every fixed word ([`WORDS`]), and each kind picks its words' hits.
 #[derive(Default)]
@@ -621,12 +603,11 @@ impl MarkCache {
             }
         }
         let new_ranges: Vec<TextRange> = spliced.iter().map(|&(_, n)| n).collect();
-        let old_ranges: Vec<TextRange> = spliced.iter().map(|&(o, _)| o).collect();
         let mut fresh_hits = vec![Vec::new(); WORDS.len()];
         let mut fresh_escapes = Vec::new();
         for &(lo, hi) in &windows {
             // A window is cut at character boundaries: the words and `\\` are ASCII.
-            let (lo, hi) = (floor_char(new, lo), ceil_char(new, hi));
+            let (lo, hi) = (new.floor_char_boundary(lo), new.ceil_char_boundary(hi));
             let base = to_u32(lo);
             for (word, found) in fixed_hits(&new.as_bytes()[lo..hi]).into_iter().enumerate() {
                 let len = to_u32(WORDS[word].len());
@@ -645,20 +626,7 @@ impl MarkCache {
             );
         }
         let carry = |list: &[u32], len: u32, fresh: Vec<u32>| {
-            let mut out: Vec<u32> = Vec::with_capacity(list.len() + fresh.len());
-            let mut edit = 0;
-            let mut delta = 0i64;
-            for &i in list {
-                // The edits wholly before this hit move it.
-                while edit < old_ranges.len() && old_ranges[edit].end <= i {
-                    let (o, n) = (old_ranges[edit], new_ranges[edit]);
-                    delta += i64::from(n.end - n.start) - i64::from(o.end - o.start);
-                    edit += 1;
-                }
-                if !touches_any(&old_ranges[edit..], i, len) {
-                    out.push(u32::try_from(i64::from(i) + delta).expect("inputs are below 4 GiB"));
-                }
-            }
+            let mut out = crate::diagnostic::carry_over(list, len, spliced);
             out.extend(fresh);
             out.sort_unstable();
             out.dedup();

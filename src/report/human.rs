@@ -139,18 +139,12 @@ fn window(source: &str, span: &Range<usize>) -> Option<Range<usize>> {
     if source.len() <= LONG || source.contains('\n') || source.starts_with(char::is_whitespace) {
         return None;
     }
-    let mut lo = span.start.saturating_sub(CONTEXT);
-    while !source.is_char_boundary(lo) {
-        lo -= 1;
-    }
+    let mut lo = source.floor_char_boundary(span.start.saturating_sub(CONTEXT));
     // The part must not start with whitespace either.
     lo += source[lo..span.start]
         .find(|c: char| !c.is_whitespace())
         .unwrap_or(0);
-    let mut hi = (span.end + CONTEXT).min(source.len());
-    while !source.is_char_boundary(hi) {
-        hi += 1;
-    }
+    let hi = source.ceil_char_boundary(span.end + CONTEXT);
     (lo > 0 || hi < source.len()).then_some(lo..hi)
 }
 
@@ -196,13 +190,7 @@ mod tests {
         ];
         let mut cut = 0;
         for span in spans {
-            let mut span = span;
-            while !line.is_char_boundary(span.start) {
-                span.start += 1;
-            }
-            while !line.is_char_boundary(span.end) {
-                span.end += 1;
-            }
+            let span = line.ceil_char_boundary(span.start)..line.ceil_char_boundary(span.end);
             let frame = Frame {
                 message: "a message",
                 id: "heap-snapshot",
